@@ -1,0 +1,1 @@
+"""Shared foundation: configuration, storage, security, audit, jobs. Kept small on purpose."""
