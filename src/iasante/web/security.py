@@ -1,0 +1,54 @@
+"""HTTP-level protections: secure headers, request size limit, session and locale resolution."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from iasante.core import i18n
+from iasante.core.auth import resolve_session
+from iasante.core.config import get_settings
+from iasante.core.db import session_scope
+from iasante.core.webdeps import SESSION_COOKIE, client_ip
+
+LANG_COOKIE = "iasante_lang"
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+)
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def add_secure_headers(response: Response, secure: bool) -> None:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if secure:
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if response.headers.get("content-type", "").startswith(("text/html", "application/json")):
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+async def platform_middleware(request: Request, call_next: Handler) -> Response:
+    """Refuse oversize bodies early, resolve the session and the language, add secure headers."""
+    settings = get_settings()
+    declared = request.headers.get("content-length")
+    if declared is None and "chunked" in request.headers.get("transfer-encoding", "").lower():
+        return JSONResponse({"detail": "chunked request bodies are not accepted; send Content-Length"}, 411)
+    if declared is not None and (not declared.isdigit() or int(declared) > settings.max_upload_bytes):
+        return JSONResponse({"detail": f"request body exceeds {settings.max_upload_bytes} bytes"}, 413)
+    with session_scope() as session:
+        request.state.principal = resolve_session(session, request.cookies.get(SESSION_COOKIE),
+                                                  client_ip(request))
+    token = i18n.current_locale.set(i18n.pick_locale(request.cookies.get(LANG_COOKIE)))
+    try:
+        response = await call_next(request)
+    finally:
+        i18n.current_locale.reset(token)
+    add_secure_headers(response, settings.cookie_secure)
+    return response
