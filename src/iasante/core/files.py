@@ -89,13 +89,18 @@ def store_upload(
 ) -> StoredFile:
     """Validate then store an upload encrypted; the row and the audit event commit with ``session``.
 
-    The file is written to a temporary name and renamed, so a failure leaves nothing half-written.
+    A refused upload is audited (in its own transaction) before the error is raised. The file is written to a
+    temporary name and renamed, so a failure leaves nothing half-written.
     """
-    name = check_filename(filename)
-    limit = get_settings().max_upload_bytes
-    if len(data) > limit:
-        raise InputDataError(f"upload {name!r}: {len(data)} bytes exceeds the limit of {limit} bytes")
-    check_content(name, data, allowed)
+    try:
+        name = check_filename(filename)
+        limit = get_settings().max_upload_bytes
+        if len(data) > limit:
+            raise InputDataError(f"upload {name!r}: {len(data)} bytes exceeds the limit of {limit} bytes")
+        check_content(name, data, allowed)
+    except InputDataError as exc:
+        audit.record(None, owner, "denied", "file", patient=patient, ip=ip, outcome="denied", detail=str(exc))
+        raise
     file_id = str(uuid.uuid4())
     folder = get_settings().files_dir
     folder.mkdir(parents=True, exist_ok=True)

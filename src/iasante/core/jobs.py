@@ -119,7 +119,7 @@ def execute(job_id: int, db_url: str | None = None, on_progress: ProgressCallbac
     except Exception as exc:  # a job's failure is data, stored for the user, never raised into Dask
         reason = str(exc) if isinstance(exc, IASanteError | TimeoutError) else f"{type(exc).__name__}: {exc}"
         ctx.log(traceback.format_exc())
-        retry = job.attempts + 1 < job.max_attempts and not isinstance(exc, InputDataError)
+        retry = job.attempts < job.max_attempts and not isinstance(exc, InputDataError)
         if retry:
             ctx._update(status=JobStatus.queued, message=f"retrying after: {reason}"[:500])
             return execute(job_id, db_url, on_progress)

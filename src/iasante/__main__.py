@@ -1,0 +1,5 @@
+"""``python -m iasante`` runs the CLI."""
+
+from iasante.cli import main
+
+main()
