@@ -1,0 +1,120 @@
+"""The issue's target, measured per participant: alerts near symptom onset and false alerts away from it.
+
+Definitions (relative day = day − symptom onset, in calendar days):
+
+* **window**: relative days −7 … +3 (Alavi et al. 2022, Nat Med 28:175, alert window around onset);
+* **away**: relative days < −14 or > +28 (healthy periods; the days between are neither, as symptoms may have
+  started earlier than reported and heart rate stays up during recovery);
+* **evaluable** ("enough data"): a participant with an onset date, at least ``MIN_BASELINE_DAYS`` days with data
+  before the window and at least ``MIN_WINDOW_DAYS`` days with data inside it;
+* **sensitivity**: share of evaluable participants with ≥ 1 alert day in the window;
+* **false-alert rate**: alert days on away days per 30 away days with data (person-months), pooled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+WINDOW = (-7, 3)
+AWAY_BEFORE, AWAY_AFTER = -14, 28
+MIN_BASELINE_DAYS = 7
+MIN_WINDOW_DAYS = 2
+TARGET_SENSITIVITY = 0.80
+TARGET_FALSE_PER_MONTH = 1.2
+
+
+def label_days(scored: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
+    """Add ``rel_day``, ``in_window`` and ``away`` (bool) to user-day rows; rows of users without onset get NaN."""
+    frame = scored.merge(participants[["user_code", "onset"]], on="user_code", how="left")
+    frame["rel_day"] = (frame["day"] - frame["onset"]).dt.days
+    frame["in_window"] = frame["rel_day"].between(*WINDOW)
+    frame["away"] = (frame["rel_day"] < AWAY_BEFORE) | (frame["rel_day"] > AWAY_AFTER)
+    return frame
+
+
+def has_data(daily: pd.DataFrame) -> pd.Series:
+    """True for user-days with at least one heart-rate or steps value."""
+    cols = [c for c in ("rhr_bpm", "hr_avg_bpm", "steps", "spo2_pct", "temp_c") if c in daily]
+    return daily[cols].notna().any(axis=1)
+
+
+def per_participant(labelled: pd.DataFrame) -> pd.DataFrame:
+    """One row per user with an onset: evaluable, detected, first alert day, away days, away alert days.
+
+    Args:
+        labelled: output of :func:`label_days` with ``alert`` (0/1) and ``has_data`` (bool) columns.
+    """
+    rows = []
+    for user, g in labelled[labelled["onset"].notna()].groupby("user_code"):
+        data = g[g["has_data"]]
+        window = data[data["in_window"]]
+        alerts_in_window = window[window["alert"] == 1]
+        away = data[data["away"]]
+        rows.append({
+            "user_code": user,
+            "evaluable": bool((data["rel_day"] < WINDOW[0]).sum() >= MIN_BASELINE_DAYS
+                              and len(window) >= MIN_WINDOW_DAYS),
+            "detected": bool(len(alerts_in_window)),
+            "first_alert_rel_day": float(alerts_in_window["rel_day"].min()) if len(alerts_in_window) else np.nan,
+            "away_days": int(len(away)),
+            "away_alert_days": int(away["alert"].sum()),
+        })
+    return pd.DataFrame(rows, columns=["user_code", "evaluable", "detected", "first_alert_rel_day",
+                                       "away_days", "away_alert_days"])
+
+
+def summarise(per_user: pd.DataFrame) -> dict[str, float]:
+    """Sensitivity, false alerts per person-month and median lead (relative day of the first window alert)."""
+    ev = per_user[per_user["evaluable"]]
+    away_days = per_user["away_days"].sum()
+    return {
+        "n_evaluable": int(len(ev)),
+        "sensitivity": float(ev["detected"].mean()) if len(ev) else float("nan"),
+        "false_alerts_per_month": float(per_user["away_alert_days"].sum() / away_days * 30) if away_days else 0.0,
+        "median_first_alert_rel_day": float(ev["first_alert_rel_day"].median()) if ev["detected"].any()
+        else float("nan"),
+        "away_person_months": float(away_days / 30),
+    }
+
+
+def bootstrap_ci(per_user: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> dict[str, list[float]]:
+    """95 % percentile CIs of :func:`summarise`'s rates, resampling participants with replacement."""
+    rng = np.random.default_rng(seed)
+    sens, fpr = [], []
+    for _ in range(n_boot):
+        sample = per_user.iloc[rng.integers(0, len(per_user), len(per_user))]
+        stats = summarise(sample)
+        if not np.isnan(stats["sensitivity"]):
+            sens.append(stats["sensitivity"])
+        fpr.append(stats["false_alerts_per_month"])
+    return {"sensitivity": _percentiles(sens), "false_alerts_per_month": _percentiles(fpr)}
+
+
+def _percentiles(values: list[float]) -> list[float]:
+    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))] if values else [np.nan] * 2
+
+
+def choose_threshold(scores: np.ndarray, labelled: pd.DataFrame, max_false_per_month: float) -> float:
+    """Lowest threshold whose false-alert rate on ``labelled``'s away days stays ≤ ``max_false_per_month``.
+
+    Args:
+        scores: shape (n_rows,), aligned with ``labelled`` (which needs ``away``, ``has_data``, ``onset``).
+    """
+    mask = labelled["away"].to_numpy() & labelled["has_data"].to_numpy() & labelled["onset"].notna().to_numpy()
+    away_scores = np.sort(scores[mask])[::-1]
+    allowed = int(np.floor(max_false_per_month * len(away_scores) / 30))
+    if len(away_scores) == 0:
+        return 0.5
+    if allowed >= len(away_scores):
+        return float(away_scores[-1])
+    return float(np.nextafter(away_scores[allowed], 1.0))
+
+
+def evaluate_alerts(labelled: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
+    """Summary and bootstrap CIs of a labelled frame with ``alert`` and ``has_data``."""
+    per_user = per_participant(labelled)
+    return {**summarise(per_user), "ci95": bootstrap_ci(per_user, seed=seed),
+            "per_participant": per_user.to_dict(orient="records")}
