@@ -1,0 +1,120 @@
+# SV callers (delly, lumpy, tiddit) and read-depth CNV calls (CNVkit, flat reference), each harmonised.
+
+
+rule delly_call:
+    input:
+        bam="align/{sample}.bam",
+        fasta=REF,
+        checked="qc/{sample}.flagstat.json",
+    output:
+        temp("calls/{sample}.delly.bcf"),
+    log:
+        "logs/delly.{sample}.log",
+    benchmark:
+        "benchmarks/delly.{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    shell:
+        "delly call -g {input.fasta} -o {output} {input.bam} > {log} 2>&1"
+
+
+rule lumpy_call:
+    input:
+        bam="align/{sample}.bam",
+        checked="qc/{sample}.flagstat.json",
+    output:
+        temp("calls/{sample}.lumpy.raw.vcf"),
+    log:
+        "logs/lumpy.{sample}.log",
+    benchmark:
+        "benchmarks/lumpy.{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        tmp="calls/{sample}.lumpy_tmp",
+    shell:
+        "(mkdir -p {params.tmp}"
+        " && samtools view -b -F 1294 -o {params.tmp}/disc.bam {input.bam}"
+        " && samtools view -h {input.bam}"
+        " | /usr/share/lumpy-sv/scripts/extractSplitReads_BwaMem -i stdin"
+        " | samtools view -b -o {params.tmp}/split.bam -"
+        " && lumpyexpress -B {input.bam} -S {params.tmp}/split.bam -D {params.tmp}/disc.bam"
+        " -o {output} -T {params.tmp}/work"
+        " && rm -rf {params.tmp}) > {log} 2>&1"
+
+
+rule tiddit_call:
+    input:
+        bam="align/{sample}.bam",
+        fasta=REF,
+        checked="qc/{sample}.flagstat.json",
+    output:
+        temp("calls/{sample}.tiddit.raw.vcf"),
+    log:
+        "logs/tiddit.{sample}.log",
+    benchmark:
+        "benchmarks/tiddit.{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        prefix="calls/{sample}.tiddit_out",
+    shell:
+        "(tiddit --sv --bam {input.bam} --ref {input.fasta} -o {params.prefix} --threads {threads}"
+        " --skip_assembly && mv {params.prefix}.vcf {output} && rm -rf {params.prefix}_tiddit"
+        " {params.prefix}.ploidies.tab) > {log} 2>&1"
+
+
+rule cnvkit_call:
+    input:
+        bam="align/{sample}.bam",
+        fasta=REF,
+        checked="qc/{sample}.flagstat.json",
+    output:
+        cns="calls/{sample}.cnvkit.cns",
+        cnr="calls/{sample}.cnvkit.cnr",
+    log:
+        "logs/cnvkit.{sample}.log",
+    benchmark:
+        "benchmarks/cnvkit.{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        outdir="calls/{sample}.cnvkit_out",
+        bin_bp=config["cnvkit_bin_bp"],
+    shell:
+        "(mkdir -p {params.outdir}"
+        " && cnvkit access {input.fasta} -o {params.outdir}/access.bed"
+        " && cnvkit batch {input.bam} -n -m wgs -f {input.fasta} --access {params.outdir}/access.bed"
+        " --target-avg-size {params.bin_bp} -d {params.outdir} -p {threads}"
+        " && mv {params.outdir}/{wildcards.sample}.cns {output.cns}"
+        " && mv {params.outdir}/{wildcards.sample}.cnr {output.cnr}"
+        " && rm -rf {params.outdir}) > {log} 2>&1"
+
+
+def caller_output(wildcards):
+    """Raw output of one caller, as each tool names it."""
+    return {
+        "delly": "calls/{sample}.delly.bcf",
+        "lumpy": "calls/{sample}.lumpy.raw.vcf",
+        "tiddit": "calls/{sample}.tiddit.raw.vcf",
+        "cnvkit": "calls/{sample}.cnvkit.cns",
+    }[wildcards.caller].format(sample=wildcards.sample)
+
+
+rule harmonise:
+    input:
+        calls=caller_output,
+        fai=REF + ".fai",
+    output:
+        "calls/{sample}.{caller}.vcf",
+    log:
+        "logs/harmonise.{sample}.{caller}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    shell:
+        "{PY} -m iasante.lag.workflow.svcalls {wildcards.caller} {input.calls} {output} {input.fai} > {log} 2>&1"

@@ -1,0 +1,20 @@
+# Reference preparation: safe contig aliases, FASTA index, BWA index (linked when already present).
+
+
+rule prepare_reference:
+    input:
+        config["reference"],
+    output:
+        fasta=REF,
+        fai=REF + ".fai",
+        bwt=REF + ".bwt",
+        contigs="ref/contigs.tsv",
+    log:
+        "logs/prepare_reference.log",
+    benchmark:
+        "benchmarks/prepare_reference.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    shell:
+        "{PY} -m iasante.lag.workflow.reference {input} ref > {log} 2>&1"
