@@ -153,14 +153,17 @@ def read_truth(source: Path | bytes, name: str, task: str, classes: tuple[str, .
     return TruthTable(task, table["id"].to_numpy(dtype=object), y, classes)
 
 
-def _class_codes(column: pd.Series, classes: tuple[str, ...], name: str, what: str,
-                 problems: list[str]) -> np.ndarray:
+def _class_codes(
+    column: pd.Series, classes: tuple[str, ...], name: str, what: str, problems: list[str]
+) -> np.ndarray:
     codes = pd.Categorical(column, categories=list(classes)).codes.astype(np.int64)
     bad = np.flatnonzero(codes < 0)
     if bad.size:
         shown = ", ".join(f"line {i + 2}: {column.iloc[i]!r}" for i in bad[:_SHOW])
-        problems.append(f"{bad.size} {what} value(s) are not valid classes ({shown}); valid: "
-                        f"{', '.join(classes[:30])}{' ...' if len(classes) > 30 else ''}")
+        problems.append(
+            f"{bad.size} {what} value(s) are not valid classes ({shown}); valid: "
+            f"{', '.join(classes[:30])}{' ...' if len(classes) > 30 else ''}"
+        )
     return codes
 
 
@@ -172,11 +175,13 @@ def read_submission(source: Path | bytes, name: str, truth: TruthTable) -> Predi
     missing = pd.Index(truth.ids).difference(index, sort=False)
     extra = index.difference(pd.Index(truth.ids), sort=False)
     if len(missing):
-        problems.append(f"{len(missing)} id(s) of the test set are missing, e.g. "
-                        f"{', '.join(map(repr, missing[:_SHOW]))}")
+        problems.append(
+            f"{len(missing)} id(s) of the test set are missing, e.g. {', '.join(map(repr, missing[:_SHOW]))}"
+        )
     if len(extra):
-        problems.append(f"{len(extra)} id(s) are not in the test set, e.g. "
-                        f"{', '.join(map(repr, extra[:_SHOW]))}")
+        problems.append(
+            f"{len(extra)} id(s) are not in the test set, e.g. {', '.join(map(repr, extra[:_SHOW]))}"
+        )
     if problems:
         raise InputDataError(f"{name}: " + "; ".join(problems))
     order = index.get_indexer(truth.ids)  # line numbers in messages stay those of the file
@@ -198,8 +203,10 @@ def read_submission(source: Path | bytes, name: str, truth: TruthTable) -> Predi
             if truth.task == "binary":
                 off = np.flatnonzero(np.isfinite(prediction) & ~np.isin(prediction, (0.0, 1.0)))
                 if off.size:
-                    problems.append(f"binary predictions must be 0 or 1 "
-                                    f"(line {off[0] + 2}: {table['prediction'].iloc[off[0]]!r})")
+                    problems.append(
+                        f"binary predictions must be 0 or 1 "
+                        f"(line {off[0] + 2}: {table['prediction'].iloc[off[0]]!r})"
+                    )
                 prediction = np.nan_to_num(prediction).astype(np.int64)
         prediction = prediction[order]
     if problems:

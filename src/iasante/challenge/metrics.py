@@ -205,10 +205,22 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric("auc", roc_auc, "score", (_BINARY,), True, "ROC AUC"),
         Metric("pauc", partial_auc_above_tpr, "score", (_BINARY,), True, "pAUC above 80% TPR (ISIC 2024)"),
-        Metric("sens_at_spec90", lambda t, s: sensitivity_at_specificity(t, s, 0.90), "score", (_BINARY,),
-               True, "Sensitivity at 90% specificity"),
-        Metric("sens_at_spec95", lambda t, s: sensitivity_at_specificity(t, s, 0.95), "score", (_BINARY,),
-               True, "Sensitivity at 95% specificity"),
+        Metric(
+            "sens_at_spec90",
+            lambda t, s: sensitivity_at_specificity(t, s, 0.90),
+            "score",
+            (_BINARY,),
+            True,
+            "Sensitivity at 90% specificity",
+        ),
+        Metric(
+            "sens_at_spec95",
+            lambda t, s: sensitivity_at_specificity(t, s, 0.95),
+            "score",
+            (_BINARY,),
+            True,
+            "Sensitivity at 95% specificity",
+        ),
         Metric("balanced_accuracy", balanced_accuracy, "label", (_BINARY, _MULTI), True, "Balanced accuracy"),
         Metric("accuracy", accuracy, "label", (_BINARY, _MULTI), True, "Accuracy"),
         Metric("f1", f1, "label", (_BINARY, _MULTI), True, "F1 (class 1; macro for multiclass)"),
@@ -226,6 +238,12 @@ def get_metric(name: str) -> Metric:
     match = _SENS_AT_SPEC.match(name)
     if match and name not in METRICS and 50 <= int(match.group(1)) <= 99:
         spec = int(match.group(1)) / 100.0
-        return Metric(name, lambda t, s: sensitivity_at_specificity(t, s, spec), "score", (_BINARY,), True,
-                      f"Sensitivity at {match.group(1)}% specificity")
+        return Metric(
+            name,
+            lambda t, s: sensitivity_at_specificity(t, s, spec),
+            "score",
+            (_BINARY,),
+            True,
+            f"Sensitivity at {match.group(1)}% specificity",
+        )
     return METRICS[look_up_option(name, METRICS, "metric")]

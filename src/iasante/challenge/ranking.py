@@ -75,8 +75,9 @@ def rank_values(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
     return np.array([1 + int(np.sum(signed > v)) for v in signed], dtype=np.int64)
 
 
-def qi_scores(values: np.ndarray, metric: Metric, population: np.ndarray,
-              baseline_boot: np.ndarray | None) -> tuple[np.ndarray, str]:
+def qi_scores(
+    values: np.ndarray, metric: Metric, population: np.ndarray, baseline_boot: np.ndarray | None
+) -> tuple[np.ndarray, str]:
     """QI for ``values`` (shape (k,)) and a phrase naming the reference used (see the module docstring)."""
     population = population[np.isfinite(population)]
     if population.size >= MIN_POPULATION and np.std(population) > 0:
@@ -89,8 +90,15 @@ def qi_scores(values: np.ndarray, metric: Metric, population: np.ndarray,
     return 100.0 + 15.0 * (z if metric.higher_is_better else -z), label
 
 
-def build_board(metric: Metric, y_true: np.ndarray, candidates: list[Candidate], population: np.ndarray,
-                stratified: bool, seed: int = 0, n_boot: int = N_BOOTSTRAP) -> tuple[list[BoardRow], str]:
+def build_board(
+    metric: Metric,
+    y_true: np.ndarray,
+    candidates: list[Candidate],
+    population: np.ndarray,
+    stratified: bool,
+    seed: int = 0,
+    n_boot: int = N_BOOTSTRAP,
+) -> tuple[list[BoardRow], str]:
     """Rank candidates on one metric with paired bootstrap CIs, rank intervals and QI.
 
     Args:
@@ -115,15 +123,24 @@ def build_board(metric: Metric, y_true: np.ndarray, candidates: list[Candidate],
     rows = []
     for i, candidate in enumerate(candidates):
         finite = boot[i][np.isfinite(boot[i])]
-        low, high = (np.percentile(finite, [2.5, 97.5]) if finite.size else (math.nan, math.nan))
+        low, high = np.percentile(finite, [2.5, 97.5]) if finite.size else (math.nan, math.nan)
         rank_low, rank_high = np.percentile(boot_ranks[i], [2.5, 97.5])
-        rows.append(BoardRow(
-            rank=int(ranks[i]), key=candidate.key, name=candidate.name, is_baseline=candidate.is_baseline,
-            value=_finite_or_none(observed[i]), ci_low=_finite_or_none(low), ci_high=_finite_or_none(high),
-            rank_low=int(round(rank_low)), rank_high=int(round(rank_high)),
-            stability=float(np.mean(boot_ranks[i] == ranks[i])), tied=int(np.sum(ranks == ranks[i])) > 1,
-            qi=_finite_or_none(qi[i]),
-        ))
+        rows.append(
+            BoardRow(
+                rank=int(ranks[i]),
+                key=candidate.key,
+                name=candidate.name,
+                is_baseline=candidate.is_baseline,
+                value=_finite_or_none(observed[i]),
+                ci_low=_finite_or_none(low),
+                ci_high=_finite_or_none(high),
+                rank_low=int(round(rank_low)),
+                rank_high=int(round(rank_high)),
+                stability=float(np.mean(boot_ranks[i] == ranks[i])),
+                tied=int(np.sum(ranks == ranks[i])) > 1,
+                qi=_finite_or_none(qi[i]),
+            )
+        )
     rows.sort(key=lambda r: (r.rank, r.is_baseline, r.name))
     return rows, reference
 

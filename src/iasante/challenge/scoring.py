@@ -21,8 +21,10 @@ def check_metrics(names: list[str], task: str) -> list[Metric]:
     metrics = [get_metric(name) for name in names]
     for metric in metrics:
         if task not in metric.tasks:
-            raise InputDataError(f"metric {metric.name!r} does not apply to a {task} task "
-                                 f"(it needs {' or '.join(metric.tasks)})")
+            raise InputDataError(
+                f"metric {metric.name!r} does not apply to a {task} task "
+                f"(it needs {' or '.join(metric.tasks)})"
+            )
     return metrics
 
 
@@ -43,8 +45,10 @@ def metric_input(metric: Metric, truth: TruthTable, predictions: Predictions) ->
         chosen = prediction if prediction is not None else score
         if chosen is not None:
             return chosen.astype(np.float64)
-    raise InputDataError(f"metric {metric.name!r}: the submission lacks the column it needs "
-                         f"({'score' if metric.needs == 'score' else 'prediction'})")
+    raise InputDataError(
+        f"metric {metric.name!r}: the submission lacks the column it needs "
+        f"({'score' if metric.needs == 'score' else 'prediction'})"
+    )
 
 
 def score_arrays(truth: TruthTable, predictions: Predictions, metrics: list[Metric]) -> dict[str, float]:
@@ -52,8 +56,9 @@ def score_arrays(truth: TruthTable, predictions: Predictions, metrics: list[Metr
     return {m.name: float(m.fn(truth.y, metric_input(m, truth, predictions))) for m in metrics}
 
 
-def score_files(truth_path: Path, submission_path: Path, metric_names: list[str],
-                task: str | None = None) -> dict[str, float | None]:
+def score_files(
+    truth_path: Path, submission_path: Path, metric_names: list[str], task: str | None = None
+) -> dict[str, float | None]:
     """What ``iasante challenge score`` does: read, validate, score; ``None`` stands for undefined (nan).
 
     Args:
