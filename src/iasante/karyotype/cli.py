@@ -1,0 +1,131 @@
+"""``iasante karyotype``: classify chromosomes, analyse metaphases, synthesise, train, evaluate, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Karyotype AI: chromosome classification and orientation, karyogram and ISCN.", no_args_is_help=True
+)
+
+
+@app.command()
+def classify(
+    paths: Annotated[
+        list[str], typer.Argument(help="Single-chromosome images (PNG/BMP/TIFF/JPEG) or folders.")
+    ],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write (default: stdout).")] = None,
+) -> None:
+    """One row per image: input,chromosome,confidence,angle_deg.
+
+    angle_deg is the counter-clockwise rotation (-180..180) that turned an upright, p-arm-up chromosome into
+    the image. Exit 0 when every image was read, 2 when some were not (the others are still written).
+    """
+    from iasante.karyotype import service
+
+    rows, errors = service.classify_files(paths)
+    if out is None:
+        service.write_predictions(rows, sys.stdout)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", newline="") as handle:
+            service.write_predictions(rows, handle)
+    for error in errors:
+        typer.echo(f"error: {error}", err=True)
+    if errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def analyze(
+    image: Annotated[str, typer.Argument(help="Whole metaphase image, bright-on-dark or dark-on-light.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for karyotype.json and karyogram.png.")],
+) -> None:
+    """Segment, classify and orient every chromosome; write DIR/karyotype.json (iscn, one record per
+    chromosome: class, confidence, bbox, angle_deg) and DIR/karyogram.png. Prints the ISCN result."""
+    from iasante.karyotype import service
+
+    payload = service.analyze_file(image, out)
+    typer.echo(f"{payload['iscn']}\t{payload['n_chromosomes']} chromosomes\t{out / 'karyotype.json'}")
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")],
+    cell: Annotated[int, typer.Option(help="BioImLab cell whose chromosomes are used.")] = 1,
+    karyotype: Annotated[
+        str, typer.Option(help="normal, +21, +18, +13, +8, 45,X, 47,XXY, 47,XXX, 47,XYY.")
+    ] = "normal",
+    dark_on_light: Annotated[
+        bool, typer.Option(help="Render G-band-like dark chromosomes on white.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed of the layout.")] = 0,
+) -> None:
+    """Build a synthetic metaphase from one real cell; writes the PNG and a JSON truth file beside it."""
+    from iasante.karyotype.service import synthesize_file
+
+    truth = synthesize_file(out, cell, karyotype, dark_on_light, seed)
+    typer.echo(f"{truth['iscn']}\t{out}")
+
+
+@app.command()
+def train(
+    seed: Annotated[int, typer.Option(help="Random seed (split, initialisation, augmentation).")] = 0,
+    epochs: Annotated[int, typer.Option(min=1, help="CNN training epochs.")] = 30,
+    out: Annotated[
+        Path | None, typer.Option(help="Weights folder (default: the package's weights/).")
+    ] = None,
+) -> None:
+    """Reproduce the committed weights from BioImLab (seeded, CPU); measure single-chromosome metrics."""
+    from iasante.karyotype.model import WEIGHTS_DIR
+    from iasante.karyotype.train import run_training
+
+    metrics = run_training(
+        out or WEIGHTS_DIR, epochs=epochs, random_state=seed, log=lambda line: typer.echo(line, err=True)
+    )
+    typer.echo(json.dumps({k: metrics[k] for k in ("val", "test")}, indent=2))
+
+
+@app.command()
+def evaluate(
+    part: Annotated[
+        str, typer.Option(help="Cells to use: val or test (of the split stored with the weights).")
+    ] = "test",
+    per_cell: Annotated[int, typer.Option(min=1, help="Synthetic metaphases per cell.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic spreads.")] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="JSON to write (default: weights/metaphase_<part>.json).")
+    ] = None,
+) -> None:
+    """The lab's four metrics on synthetic metaphases (trisomies, sex aneuploidies) of held-out cells."""
+    from iasante.karyotype.service import evaluate_part
+
+    summary = evaluate_part(part, per_cell, seed, out, log=lambda line: typer.echo(line, err=True))
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@app.command()
+def status() -> None:
+    """Say whether the model is ready (exit 5 when not)."""
+    from iasante.karyotype.service import system_status
+
+    state = system_status()
+    typer.echo(f"{state['state']}: {state['detail']}")
+    if state["state"] != "ready":
+        raise typer.Exit(5)
+
+
+@app.command()
+def demo() -> None:
+    """Analyse the shipped demo metaphase into the database (idempotent)."""
+    from iasante.core.auth import cli_principal
+    from iasante.core.models import Role
+    from iasante.karyotype.service import load_demo
+
+    who = cli_principal([Role.biologist], "karyotype.demo")
+    typer.echo(load_demo(who.username))

@@ -1,0 +1,182 @@
+"""Chromosome network: one compact CNN, two heads (24 classes; p-arm polarity), on upright-aligned crops.
+
+The principal-axis alignment in :mod:`.preprocess` removes most of the rotation; the network then only has to
+name the chromosome and tell whether the p-arm is up (angle = alignment rotation + 0 or 180 degrees).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from iasante.core.errors import ModelNotReadyError
+from iasante.karyotype.io import CLASSES
+from iasante.karyotype.preprocess import CANVAS_HW, align_chromosome, wrap_deg
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_FILE = "chromosome_net.pt"
+
+
+def _block(c_in: int, c_out: int, convs: int = 1) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(convs):
+        layers += [
+            nn.Conv2d(c_in if i == 0 else c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True),
+        ]
+    return nn.Sequential(*layers)
+
+
+class ChromosomeNet(nn.Module):
+    """CNN for (B, 1, 112, 56) float32 crops in [0, 1] (bright-on-dark, long axis vertical).
+
+    Returns:
+        logits: (B, 25) class scores: the 24 of :data:`iasante.karyotype.io.CLASSES`, then "other" (a touching
+            pair or a broken piece, used to arbitrate segmentation);
+        polarity: (B,) logit that the p-arm is at the top of the crop.
+    """
+
+    def __init__(
+        self, widths: tuple[int, ...] = (16, 32, 64, 128, 192), hidden: int = 256, dropout: float = 0.3
+    ):
+        super().__init__()
+        blocks: list[nn.Module] = []
+        c_in = 1
+        for i, width in enumerate(widths):
+            blocks.append(_block(c_in, width, convs=2 if i == 3 else 1))
+            if i < len(widths) - 1:
+                blocks.append(nn.MaxPool2d(2))
+            c_in = width
+        self.features = nn.Sequential(*blocks)
+        rows, cols = CANVAS_HW[0] // 2 ** (len(widths) - 1), CANVAS_HW[1] // 2 ** (len(widths) - 1)
+        self.trunk = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(c_in * rows * cols, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+        )
+        self.classes = nn.Linear(hidden, len(CLASSES) + 1)
+        self.polarity = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.trunk(self.features(x))
+        return self.classes(h), self.polarity(h).squeeze(1)
+
+
+@dataclass
+class Prediction:
+    """Per-chromosome output: class probabilities (24,), the winning class and the upright angle."""
+
+    proba: np.ndarray
+    chromosome: str
+    confidence: float
+    angle_deg: float
+
+
+class ChromosomeClassifier:
+    """Classify single chromosomes and find the angle that makes them upright (p-arm up).
+
+    Args:
+        tta: also score each crop rotated by 180 degrees (two passes, polarity-consistent average).
+        batch_size: crops per forward pass.
+
+    Attributes:
+        net_: the loaded :class:`ChromosomeNet` (eval mode), set by :meth:`load` or by training.
+        meta_: training metadata stored with the weights.
+
+    Examples:
+        >>> clf = ChromosomeClassifier().load()  # doctest: +SKIP
+        >>> clf.predict_images([image])[0].chromosome  # doctest: +SKIP
+        '7'
+    """
+
+    def __init__(self, tta: bool = True, batch_size: int = 128):
+        self.tta = tta
+        self.batch_size = batch_size
+
+    def load(self, weights_dir: Path | None = None) -> ChromosomeClassifier:
+        """Load committed weights; raises ModelNotReadyError when absent."""
+        path = (weights_dir or WEIGHTS_DIR) / WEIGHTS_FILE
+        if not path.is_file():
+            raise ModelNotReadyError(f"karyotype weights missing at {path}: run `iasante karyotype train`")
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+        net = ChromosomeNet(**blob["config"])
+        net.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
+        self.net_ = net.eval()
+        self.meta_: dict[str, Any] = blob.get("meta", {})
+        return self
+
+    def _check(self) -> ChromosomeNet:
+        if not hasattr(self, "net_"):
+            raise ModelNotReadyError("karyotype classifier not loaded: call load() first")
+        return self.net_
+
+    @torch.no_grad()
+    def predict_canvases(self, canvases: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Score aligned crops.
+
+        Args:
+            canvases: float32 (N, 112, 56) upright-aligned crops.
+
+        Returns:
+            proba: (N, 24) class probabilities given a single chromosome; p_up: (N,) probability that the
+            p-arm is at the top; p_other: (N,) probability that the crop is not one whole chromosome.
+        """
+        net = self._check()
+        probas, ups = [], []
+        for start in range(0, len(canvases), self.batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(canvases[start : start + self.batch_size]))[
+                :, None
+            ].float()
+            logits, pol = net(x)
+            proba, p_up = logits.softmax(1), torch.sigmoid(pol)
+            if self.tta:
+                logits_r, pol_r = net(torch.flip(x, dims=(2, 3)))
+                proba = 0.5 * (proba + logits_r.softmax(1))
+                p_up = 0.5 * (p_up + 1.0 - torch.sigmoid(pol_r))
+            probas.append(proba.numpy())
+            ups.append(p_up.numpy())
+        if not probas:
+            return np.zeros((0, len(CLASSES)), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32)
+        full = np.concatenate(probas)
+        single = full[:, :-1] / np.clip(full[:, :-1].sum(1, keepdims=True), 1e-9, None)
+        return single, np.concatenate(ups), full[:, -1]
+
+    def predict_images(self, images: list[np.ndarray], dark_on_light: bool | None = None) -> list[Prediction]:
+        """Classify (H, W) single-chromosome images of any rotation and polarity."""
+        aligned = [align_chromosome(img, dark_on_light) for img in images]
+        if not aligned:
+            return []
+        proba, p_up, _ = self.predict_canvases(np.stack([a[0] for a in aligned]))
+        out = []
+        for (_, rho), pr, up in zip(aligned, proba, p_up, strict=True):
+            upright_rotation = rho + (0.0 if up >= 0.5 else 180.0)
+            k = int(np.argmax(pr))
+            out.append(Prediction(pr, CLASSES[k], float(pr[k]), float(wrap_deg(-upright_rotation))))
+        return out
+
+    def predict_proba(self, images: list[np.ndarray]) -> np.ndarray:
+        """(N, 24) class probabilities for (H, W) single-chromosome images."""
+        return np.stack([p.proba for p in self.predict_images(images)])
+
+    def predict(self, images: list[np.ndarray]) -> list[str]:
+        """Chromosome names ("1".."22", "X", "Y") for (H, W) single-chromosome images."""
+        return [p.chromosome for p in self.predict_images(images)]
+
+
+def save_weights(net: ChromosomeNet, config: dict[str, Any], meta: dict[str, Any], weights_dir: Path) -> Path:
+    """Write half-precision weights plus metadata (``chromosome_net.pt`` and ``chromosome_net.json``)."""
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    path = weights_dir / WEIGHTS_FILE
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}
+    torch.save({"config": config, "state_dict": state, "meta": meta}, path)
+    (weights_dir / "chromosome_net.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path

@@ -1,0 +1,144 @@
+"""Metaphase to karyotype: segment, split touching objects, classify, assign per cell, orient, ISCN."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from iasante.karyotype.assign import assign_classes, iscn_numerical
+from iasante.karyotype.io import CLASSES
+from iasante.karyotype.model import ChromosomeClassifier
+from iasante.karyotype.preprocess import (
+    CANVAS_SCALE,
+    align_chromosome,
+    is_dark_on_light,
+    to_bright_on_dark,
+    wrap_deg,
+)
+from iasante.karyotype.segment import Segment, find_segments, split_candidates
+
+DEFAULT_REFERENCE_AREA_PX = 530.0
+"""Median chromosome area (pixels) of the training cells, used when the weights do not record it."""
+
+
+@dataclass
+class ChromosomeRecord:
+    """One object of the spread.
+
+    ``bbox`` is (x0, y0, x1, y1) in metaphase pixels, x to the right, y down, end exclusive. ``angle_deg`` is
+    the counter-clockwise rotation that turned an upright chromosome into what the image shows. ``chromosome``
+    is None for an object discarded as debris.
+    """
+
+    index: int
+    chromosome: str | None
+    confidence: float
+    angle_deg: float
+    bbox: tuple[int, int, int, int]
+    area_px: int
+    predicted: str
+    p_other: float
+
+
+@dataclass
+class KaryotypeResult:
+    """Result of :func:`analyze_metaphase`; ``segments[i]`` is the pixel data of ``chromosomes[i]``."""
+
+    iscn: str
+    dark_on_light: bool
+    image_hw: tuple[int, int]
+    chromosomes: list[ChromosomeRecord]
+    segments: list[Segment] = field(repr=False, default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (karyotype.json)."""
+        return {
+            "iscn": self.iscn,
+            "dark_on_light": self.dark_on_light,
+            "image_height": self.image_hw[0],
+            "image_width": self.image_hw[1],
+            "bbox_format": "x0,y0,x1,y1 (pixels, end exclusive)",
+            "n_chromosomes": sum(c.chromosome is not None for c in self.chromosomes),
+            "chromosomes": [
+                {**asdict(c), "class": c.chromosome, "bbox": list(c.bbox)} for c in self.chromosomes
+            ],
+        }
+
+
+def _score(
+    clf: ChromosomeClassifier, segments: list[Segment], scale: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    aligned = [align_chromosome(s.crop, dark_on_light=False, scale=scale) for s in segments]
+    if not aligned:
+        empty = np.zeros(0, np.float32)
+        return np.zeros((0, len(CLASSES)), np.float32), empty, empty, empty
+    proba, p_up, p_other = clf.predict_canvases(np.stack([a[0] for a in aligned]))
+    return proba, p_up, p_other, np.array([a[1] for a in aligned])
+
+
+def _resolve_touching(
+    clf: ChromosomeClassifier,
+    segments: list[Segment],
+    p_other: np.ndarray,
+    scale: float,
+    threshold: float = 0.5,
+    margin: float = 0.1,
+) -> list[Segment]:
+    """Replace objects that look like touching chromosomes by their most chromosome-like watershed split."""
+    out: list[Segment] = []
+    for seg, other in zip(segments, p_other, strict=True):
+        best, best_score = [seg], float(np.log(max(1.0 - other, 1e-6)))
+        if other > threshold:
+            for parts in split_candidates(seg):
+                score = float(np.mean(np.log(np.clip(1.0 - _score(clf, parts, scale)[2], 1e-6, 1.0))))
+                if score > best_score + margin:
+                    best, best_score = parts, score
+        out += best
+    return out
+
+
+def analyze_metaphase(
+    image: np.ndarray,
+    clf: ChromosomeClassifier,
+    dark_on_light: bool | None = None,
+    extra_copy_cost: float = 3.0,
+) -> KaryotypeResult:
+    """Karyotype one metaphase.
+
+    Args:
+        image: (H, W) uint8 metaphase, bright-on-dark (Q-banding, fluorescence) or dark-on-light (G-banding).
+        clf: loaded chromosome classifier.
+        dark_on_light: polarity; detected from the background when None.
+        extra_copy_cost: Hungarian cost of a third autosome copy (see :func:`assign_classes`).
+    """
+    dol = is_dark_on_light(image) if dark_on_light is None else dark_on_light
+    img = to_bright_on_dark(image, dol)
+    segments = find_segments(img)
+    reference = float(getattr(clf, "meta_", {}).get("reference_area_px", DEFAULT_REFERENCE_AREA_PX))
+    median_area = float(np.median([s.area_px for s in segments])) if segments else reference
+    scale = CANVAS_SCALE * float(np.clip(np.sqrt(reference / max(median_area, 1.0)), 0.6, 1.6))
+    _, _, p_other, _ = _score(clf, segments, scale)
+    segments = _resolve_touching(clf, segments, p_other, scale)
+    proba, p_up, p_other, rho = _score(clf, segments, scale)
+    labels = assign_classes(proba, p_other, extra_copy_cost=extra_copy_cost)
+    records = []
+    for i, seg in enumerate(segments):
+        k = int(labels[i])
+        upright_turn = rho[i] + (0.0 if p_up[i] >= 0.5 else 180.0)
+        r0, c0, r1, c1 = seg.box
+        records.append(
+            ChromosomeRecord(
+                index=i,
+                chromosome=CLASSES[k] if k >= 0 else None,
+                confidence=round(float(proba[i, k]) if k >= 0 else float(p_other[i]), 4),
+                angle_deg=round(float(wrap_deg(-upright_turn)), 2),
+                bbox=(c0, r0, c1, r1),
+                area_px=seg.area_px,
+                predicted=CLASSES[int(np.argmax(proba[i]))],
+                p_other=round(float(p_other[i]), 4),
+            )
+        )
+    iscn = iscn_numerical([r.chromosome for r in records if r.chromosome is not None])
+    return KaryotypeResult(iscn, dol, (int(image.shape[0]), int(image.shape[1])), records, segments)

@@ -1,0 +1,240 @@
+"""Seeded training of :class:`ChromosomeNet` on BioImLab, split by metaphase cell, CPU only.
+
+Targets: the class, and the polarity of the upright-aligned crop. BioImLab crops are cut from karyograms with
+the p-arm up but not exactly vertical, so the canonical upright crop is the raw crop turned by its principal-
+axis rotation (always under 90 degrees); turning it by 180 degrees gives the "p-arm down" examples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from iasante.karyotype.io import CLASSES, load_labels, read_gray
+from iasante.karyotype.metrics import ANGLE_TOLERANCE_DEG, angle_error_deg, summarise
+from iasante.karyotype.model import WEIGHTS_DIR, ChromosomeClassifier, ChromosomeNet, save_weights
+from iasante.karyotype.preprocess import align_chromosome, rotate, to_bright_on_dark, wrap_deg
+from iasante.karyotype.synth import junk_examples, upright_source
+
+CACHE_DIR = Path("/tmp/karyotype_cache")
+
+
+def split_cells(
+    cells: np.ndarray, n_test: int = 20, n_val: int = 10, random_state: int = 0
+) -> dict[str, list[int]]:
+    """Disjoint train/val/test lists of cell ids (a cell never straddles two parts)."""
+    uniq = np.unique(cells)
+    rng = np.random.default_rng(random_state)
+    order = rng.permutation(uniq)
+    return {
+        "test": sorted(int(c) for c in order[:n_test]),
+        "val": sorted(int(c) for c in order[n_test : n_test + n_val]),
+        "train": sorted(int(c) for c in order[n_test + n_val :]),
+    }
+
+
+def build_canvases(table: pd.DataFrame, cache_dir: Path = CACHE_DIR) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Upright canvases (N, 112, 56) float16 and upright source crops (for synthesis), cached on disk."""
+    key = hashlib.sha1("|".join(table["path"]).encode()).hexdigest()[:12]
+    cache = cache_dir / f"canvases_{key}.pkl"
+    if cache.is_file():
+        with cache.open("rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - our own cache file
+    canvases, sources = [], []
+    for path in table["path"]:
+        raw = read_gray(path)
+        canvases.append(align_chromosome(raw)[0].astype(np.float16))
+        sources.append(upright_source(raw))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    out = np.stack(canvases), sources
+    with cache.open("wb") as handle:
+        pickle.dump(out, handle)
+    return out
+
+
+def junk_canvases(sources: list[np.ndarray], n: int, random_state: int = 0) -> np.ndarray:
+    """(n, 112, 56) aligned canvases of touching pairs and broken pieces (the "other" class)."""
+    rng = np.random.default_rng(random_state + 1)
+    return np.stack(
+        [
+            align_chromosome(img, dark_on_light=False)[0].astype(np.float16)
+            for img in junk_examples(sources, n, rng)
+        ]
+    )
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random 180-degree turn (polarity target), mirror, small affine, intensity jitter.
+
+    Args:
+        x: (B, 1, H, W) upright p-arm-up crops.
+
+    Returns:
+        augmented crops and the polarity target (1.0 = p-arm at the top).
+    """
+    b = x.shape[0]
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(b, generator=gen)
+
+    turn = torch.rand(b, generator=gen) < 0.5
+    x = torch.where(turn[:, None, None, None], torch.flip(x, dims=(2, 3)), x)
+    mirror = torch.rand(b, generator=gen) < 0.5
+    x = torch.where(mirror[:, None, None, None], torch.flip(x, dims=(3,)), x)
+    theta_r = torch.deg2rad(uniform(-10.0, 10.0))
+    scale = uniform(0.85, 1.15)
+    cos, sin = torch.cos(theta_r) / scale, torch.sin(theta_r) / scale
+    aspect = x.shape[2] / x.shape[3]
+    mat = torch.stack(
+        [
+            torch.stack([cos, -sin * aspect, uniform(-0.06, 0.06)], 1),
+            torch.stack([sin / aspect, cos, uniform(-0.04, 0.04)], 1),
+        ],
+        1,
+    )
+    grid = F.affine_grid(mat, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    gamma = uniform(0.7, 1.4)[:, None, None, None]
+    x = x.clamp(0, 1) ** gamma * uniform(0.7, 1.3)[:, None, None, None]
+    x = x + 0.02 * torch.randn(x.shape, generator=gen) * (x > 0.02)
+    return x.clamp(0, 1), (~turn).float()
+
+
+def fit_net(
+    canvases: np.ndarray,
+    y: np.ndarray,
+    epochs: int = 30,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    random_state: int = 0,
+    log: Callable[[str], None] = print,
+) -> ChromosomeNet:
+    """Train a fresh :class:`ChromosomeNet` on upright canvases (N, 112, 56) with labels y (N,) in 0..24.
+
+    Label 24 is "other" (not one whole chromosome); its polarity target is ignored.
+    """
+    torch.manual_seed(random_state)
+    gen = torch.Generator().manual_seed(random_state)
+    net = ChromosomeNet()
+    counts = np.bincount(y, minlength=len(CLASSES) + 1).astype(np.float32)
+    weights = torch.from_numpy((counts.max() / np.maximum(counts, 1)) ** 0.5)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    steps = epochs * int(np.ceil(len(y) / batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.2)
+    data, target = torch.from_numpy(canvases.astype(np.float32))[:, None], torch.from_numpy(y).long()
+    for epoch in range(epochs):
+        net.train()
+        order = torch.randperm(len(y), generator=gen)
+        total, correct, seen, start = 0.0, 0, 0, time.time()
+        for i in range(0, len(y), batch_size):
+            idx = order[i : i + batch_size]
+            x, pol = augment(data[idx], gen)
+            logits, pol_logit = net(x)
+            loss = F.cross_entropy(logits, target[idx], weight=weights, label_smoothing=0.05)
+            single = (target[idx] < len(CLASSES)).float()
+            pol_loss = F.binary_cross_entropy_with_logits(pol_logit, pol, reduction="none")
+            loss = loss + 0.5 * (pol_loss * single).sum() / single.sum().clamp(min=1.0)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+            correct += int((logits.argmax(1) == target[idx]).sum())
+            seen += len(idx)
+        log(
+            f"epoch {epoch + 1}/{epochs} loss {total / seen:.3f} train-acc {correct / seen:.3f} "
+            f"({time.time() - start:.0f} s)"
+        )
+    return net.eval()
+
+
+def evaluate_single(clf: ChromosomeClassifier, table: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
+    """End-to-end single-chromosome metrics on raw images turned by a random angle (known truth).
+
+    Truth angle = random turn - raw principal rotation (the raw crop is p-arm up, so turning it upright takes
+    its principal rotation). Returns metrics with cell-bootstrap 95% CIs and per-image rows.
+    """
+    rng = np.random.default_rng(random_state)
+    images, truth = [], []
+    for path in table["path"]:
+        raw = to_bright_on_dark(read_gray(path))
+        _, rho = align_chromosome(raw, dark_on_light=False)
+        turn = float(rng.uniform(-180.0, 180.0))
+        images.append(rotate(np.pad(raw, 4), turn))
+        truth.append(float(wrap_deg(turn - rho)))
+    preds = clf.predict_images(images, dark_on_light=False)
+    pred_cls = np.array([CLASSES.index(p.chromosome) for p in preds])
+    err_cls = (pred_cls != table["y"].to_numpy()).astype(float)
+    err_ang = angle_error_deg(np.array([p.angle_deg for p in preds]), np.array(truth))
+    cells = table["cell"].to_numpy()
+    return {
+        "classif_errors": summarise("ClassifErrors", err_cls, cells),
+        "angle_errors": summarise("AngleError>7.5deg", (err_ang > ANGLE_TOLERANCE_DEG).astype(float), cells),
+        "rows": pd.DataFrame(
+            {
+                "file": table["file"],
+                "cell": cells,
+                "truth": table["chromosome"],
+                "pred": [p.chromosome for p in preds],
+                "confidence": [p.confidence for p in preds],
+                "angle_true": truth,
+                "angle_pred": [p.angle_deg for p in preds],
+            }
+        ),
+    }
+
+
+def run_training(
+    out_dir: Path = WEIGHTS_DIR,
+    epochs: int = 30,
+    random_state: int = 0,
+    n_junk: int = 600,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train on the train cells, evaluate on the held-out test cells, write weights + metrics JSON."""
+    torch.set_num_threads(1)
+    table = load_labels()
+    canvases, sources = build_canvases(table)
+    split = split_cells(table["cell"].to_numpy(), random_state=random_state)
+    train_mask = table["cell"].isin(split["train"]).to_numpy()
+    junk = junk_canvases(
+        [s for s, keep in zip(sources, train_mask, strict=True) if keep], n_junk, random_state
+    )
+    log(
+        f"cells: {len(split['train'])} train, {len(split['val'])} val, {len(split['test'])} test; "
+        f"{int(train_mask.sum())} training chromosomes + {len(junk)} 'other' objects"
+    )
+    x = np.concatenate([canvases[train_mask], junk])
+    y = np.concatenate([table["y"].to_numpy()[train_mask], np.full(len(junk), len(CLASSES))])
+    net = fit_net(x, y, epochs=epochs, random_state=random_state, log=log)
+    config: dict[str, Any] = {}
+    meta = {
+        "version": "1.0.0",
+        "epochs": epochs,
+        "random_state": random_state,
+        "n_junk": n_junk,
+        "split": split,
+        "torch": torch.__version__,
+    }
+    save_weights(net, config, meta, out_dir)
+    clf = ChromosomeClassifier().load(out_dir)
+    metrics: dict[str, Any] = {"split": split}
+    for part in ("val", "test"):
+        result = evaluate_single(
+            clf, table[table["cell"].isin(split[part])].reset_index(drop=True), random_state
+        )
+        result["rows"].to_csv(out_dir / f"single_{part}_predictions.csv", index=False)
+        metrics[part] = {k: v for k, v in result.items() if k != "rows"}
+        log(f"{part}: {json.dumps(metrics[part])}")
+    (out_dir / "single_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
