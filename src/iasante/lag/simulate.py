@@ -22,7 +22,7 @@ from pathlib import Path
 
 from iasante.core.errors import ExternalToolError, InputDataError, look_up_option
 
-__all__ = ["PlantedSV", "plan_events", "simulate_patient", "read_fasta", "write_truth_vcf"]
+__all__ = ["PlantedSV", "plan_events", "simulate_patient", "read_fasta", "write_truth_vcf", "score_calls"]
 
 SV_TYPES = ("DEL", "DUP", "INV", "INS", "TRA")
 SIMULATORS = ("wgsim", "art", "dwgsim")
@@ -436,3 +436,111 @@ def _copy_fastq(src: Path, dst: object, prefix: str) -> None:
             if number % 4 == 0:
                 line = b"@" + prefix.encode() + line[1:]
             dst.write(line)  # type: ignore[attr-defined]
+
+
+_GROUPS = {
+    "DEL": ("DEL",),
+    "DUP": ("DUP",),
+    "INV": ("INV",),
+    "DEL_DUP_INV": ("DEL", "DUP", "INV"),
+    "INS": ("INS",),
+}
+
+
+def _subset_vcf(source: Path, svtypes: tuple[str, ...], target: Path) -> int:
+    """Copy the records of some SV types into a bgzipped, indexed VCF; return their number."""
+    import pysam
+
+    count = 0
+    with (
+        pysam.VariantFile(str(source)) as vcf,
+        pysam.VariantFile(str(target), "wz", header=vcf.header) as out,
+    ):
+        for rec in vcf:
+            if str(rec.info.get("SVTYPE", "")) in svtypes:
+                out.write(rec)
+                count += 1
+    pysam.tabix_index(str(target), preset="vcf", force=True)
+    return count
+
+
+def _truvari(base: Path, comp: Path, out: Path, ins: bool) -> dict[str, float]:
+    import sys
+
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = [
+        sys.executable,
+        "-m",
+        "truvari",
+        "bench",
+        "-b",
+        str(base),
+        "-c",
+        str(comp),
+        "-o",
+        str(out),
+        "--pctseq",
+        "0",
+        "--sizemax",
+        "-1",
+        "--refdist",
+        "500",
+        "--sizemin",
+        "50",
+    ]
+    cmd += ["--pctsize", "0", "--sizefilt", "0"] if ins else ["--pctsize", "0.7", "--sizefilt", "30"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ExternalToolError(f"truvari bench failed: {proc.stderr[-500:]}")
+    return json.loads((out / "summary.json").read_text())
+
+
+def score_calls(calls_vcf: Path, truth_vcf: Path, out_dir: Path) -> dict[str, dict[str, float]]:
+    """Score calls against a truth VCF with truvari bench, per SV type, overall (DEL+DUP+INV) and INS apart.
+
+    Matching: breakpoints within 500 bp, size similarity >= 0.7 (insertions: position only, since short-read
+    callers rarely resolve the inserted length), sequence ignored (symbolic alleles), no size cap.
+
+    Returns:
+        ``{group: {"precision", "recall", "f1", "TP", "FP", "FN"}}``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path in (calls_vcf, truth_vcf):
+        if not Path(path).is_file():
+            raise InputDataError(f"{path}: file not found")
+    summary: dict[str, dict[str, float]] = {}
+    for group, svtypes in _GROUPS.items():
+        base, comp = out_dir / f"truth.{group}.vcf.gz", out_dir / f"calls.{group}.vcf.gz"
+        try:
+            n_base, n_comp = (
+                _subset_vcf(Path(truth_vcf), svtypes, base),
+                _subset_vcf(Path(calls_vcf), svtypes, comp),
+            )
+        except (OSError, ValueError) as exc:
+            raise InputDataError(f"{calls_vcf} or {truth_vcf}: unreadable VCF ({exc})") from exc
+        if n_base == 0 and n_comp == 0:
+            continue
+        if n_base == 0 or n_comp == 0:
+            tp, fp, fn = 0, n_comp, n_base
+        else:
+            result = _truvari(base, comp, out_dir / f"bench.{group}", ins=group == "INS")
+            tp, fp, fn = int(result["TP-comp"]), int(result["FP"]), int(result["FN"])
+            tp_base = int(result["TP-base"])
+            fn = n_base - tp_base
+        precision = tp / (tp + fp) if tp + fp else float("nan")
+        recall = (n_base - fn) / n_base if n_base else float("nan")
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+        summary[group] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "TP": n_base - fn,
+            "FP": fp,
+            "FN": fn,
+            "truth": n_base,
+            "calls": n_comp,
+        }
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
