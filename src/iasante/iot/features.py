@@ -68,8 +68,9 @@ def person_features(daily: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         Frame indexed like the sorted input with ``day``, the columns of ``FEATURES`` (z in SD, direction-adjusted
-        so that positive = "worse"; missing → 0), and per signal ``base_<name>``
-        (the baseline median, NaN if too little history) for explanations and plots.
+        so that positive = "worse"; missing → 0), and per signal ``base_<name>``,
+        ``lo_<name>``, ``hi_<name>`` (baseline median ± 2 robust SD in signal units, NaN if too little
+        history) for explanations and plots.
     """
     daily = daily.sort_values("day").reset_index(drop=True)
     day_num = (daily["day"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
@@ -80,7 +81,7 @@ def person_features(daily: pd.DataFrame) -> pd.DataFrame:
         raw = daily[sig.name].to_numpy(dtype=float) if sig.name in daily else np.full(n, np.nan)
         values = np.log1p(np.clip(raw, 0, None)) if sig.log else raw
         z = np.full(n, np.nan)
-        base = np.full(n, np.nan)
+        band = np.full((3, n), np.nan)  # median, median − 2 SD, median + 2 SD (transformed scale)
         for i in range(n):
             if math.isnan(values[i]):
                 continue
@@ -90,10 +91,11 @@ def person_features(daily: pd.DataFrame) -> pd.DataFrame:
                 continue
             center, sd = _robust_center_sd(history, sig.sd_floor)
             z[i] = np.clip(sig.direction * (values[i] - center) / sd, -Z_CLIP, Z_CLIP)
-            base[i] = np.expm1(center) if sig.log else center
+            band[:, i] = [center, center - 2 * sd, center + 2 * sd]
         z_dir[sig.name] = z
         out[f"z_{sig.name}"] = np.nan_to_num(z)
-        out[f"base_{sig.name}"] = base
+        band = np.expm1(band) if sig.log else band
+        out[f"base_{sig.name}"], out[f"lo_{sig.name}"], out[f"hi_{sig.name}"] = band
     hr_stack = np.vstack([z_dir["rhr_bpm"], z_dir["hr_avg_bpm"]])
     counts = (~np.isnan(hr_stack)).sum(axis=0)
     has_hr = counts > 0

@@ -1,0 +1,158 @@
+"""Scores derived from stored readings: NEWS2 on each new vital set, daily early-warning alerts, COVID suspicion.
+
+Called after every ingested batch with the patients it touched, in the same transaction, so a reading and the
+alert it causes commit together.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from iasante.iot.db import Alert, Patient, Reading, Score
+from iasante.iot.ingest import IngestResult, Message, store_batch
+from iasante.iot.model import EarlyWarningDetector
+from iasante.iot.news2 import VitalSet, parameter_scores, risk_band
+
+NEWS2_METRICS = ("resp_rate", "spo2_pct", "systolic_bp", "hr_bpm", "temp_c", "on_oxygen", "consciousness")
+REQUIRED_NEWS2 = ("resp_rate", "spo2_pct", "systolic_bp", "hr_bpm", "temp_c")
+VITAL_SET_WINDOW = timedelta(hours=4)  # a vital set = latest value of each parameter in the past 4 h
+DAILY_AGG = {"rhr_bpm": "avg", "hr_bpm": "avg", "steps": "sum", "spo2_pct": "avg", "temp_c": "avg",
+             "sleep_h": "sum"}
+HISTORY_DAYS = 45  # daily history fed to the detector (baseline window 30 d + margin)
+ACVPU = "ACVPU"
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def news2_for(session: Session, patient: Patient, since: datetime) -> list[Score]:
+    """Score every complete vital set with a reading at or after ``since``; alert when risk is not low."""
+    rows = session.execute(
+        select(Reading.ts, Reading.metric, Reading.value)
+        .where(Reading.patient_id == patient.id, Reading.metric.in_(NEWS2_METRICS),
+               Reading.ts >= since - VITAL_SET_WINDOW)
+        .order_by(Reading.ts)).all()
+    new_times = sorted({_aware(r.ts) for r in rows if _aware(r.ts) >= since and r.metric in REQUIRED_NEWS2})
+    scores = []
+    for ts in new_times[-50:]:
+        latest: dict[str, float] = {}
+        for r in rows:
+            if ts - VITAL_SET_WINDOW <= _aware(r.ts) <= ts:
+                latest[r.metric] = r.value
+        if any(m not in latest for m in REQUIRED_NEWS2):
+            continue
+        assumed = [m for m in ("on_oxygen", "consciousness") if m not in latest]
+        vitals = VitalSet(latest["resp_rate"], latest["spo2_pct"], patient.spo2_scale,
+                          bool(latest.get("on_oxygen", 0)), latest["systolic_bp"], latest["hr_bpm"],
+                          ACVPU[int(latest.get("consciousness", 0))], latest["temp_c"])
+        parts = parameter_scores(vitals)
+        total = sum(parts.values())
+        risk = risk_band(total, 3 in parts.values())
+        detail: dict[str, Any] = {"parameters": parts, "vitals": vitals.__dict__, "assumed": assumed}
+        scores.append(_upsert_score(session, patient.id, "news2", ts, total, risk, detail))
+        if risk != "low":
+            moved = ", ".join(f"{k} {v}" for k, v in parts.items() if v)
+            _upsert_alert(session, patient.id, "news2", ts, float(total), f"NEWS2 {total} ({risk}): {moved}")
+    return scores
+
+
+def daily_frame(session: Session, patient_id: int, since_day: datetime) -> pd.DataFrame:
+    """Daily summaries (``day`` + signal columns in detector units) of one patient from ``since_day``."""
+    day = func.date(Reading.ts)
+    rows = session.execute(
+        select(day.label("day"), Reading.metric, func.avg(Reading.value), func.sum(Reading.value))
+        .where(Reading.patient_id == patient_id, Reading.metric.in_(DAILY_AGG), Reading.ts >= since_day)
+        .group_by(day, Reading.metric)).all()
+    records: dict[str, dict[str, float]] = {}
+    for d, metric, avg, total in rows:
+        records.setdefault(str(d), {})[metric] = float(total if DAILY_AGG[metric] == "sum" else avg)
+    frame = pd.DataFrame([{"day": k, **v} for k, v in records.items()])
+    if frame.empty:
+        return frame
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame = frame.rename(columns={"hr_bpm": "hr_avg_bpm"})
+    return frame.sort_values("day").reset_index(drop=True)
+
+
+def early_alerts_for(session: Session, patient_id: int, since: datetime, detector: EarlyWarningDetector
+                     ) -> pd.DataFrame:
+    """Run the detector on the patient's recent daily history; store alerts for days ≥ ``since``'s day."""
+    first_day = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    daily = daily_frame(session, patient_id, first_day - timedelta(days=HISTORY_DAYS))
+    if daily.empty:
+        return daily
+    result = detector.detect(daily.assign(user_code=str(patient_id)))
+    for row in result.itertuples():
+        day = row.day.to_pydatetime().replace(tzinfo=UTC)
+        if row.alert and day >= first_day:
+            _upsert_alert(session, patient_id, "presymptomatic", day, float(row.score), row.explanation)
+    return result
+
+
+def update_patients(session: Session, patient_ids: set[int], since: datetime,
+                    detector: EarlyWarningDetector | None) -> None:
+    """Recompute NEWS2 and early alerts for the patients touched by a batch whose readings start at ``since``."""
+    for patient in session.scalars(select(Patient).where(Patient.id.in_(patient_ids))):
+        news2_for(session, patient, since)
+        if detector is not None:
+            early_alerts_for(session, patient.id, since, detector)
+
+
+def process_batch(session: Session, messages: list[Message], devices: dict[str, int] | None,
+                  detector: EarlyWarningDetector | None) -> IngestResult:
+    """Store a batch of messages and recompute what they change, in the caller's transaction."""
+    result = store_batch(session, messages, devices)
+    if result.patients and result.since is not None:
+        update_patients(session, result.patients, result.since, detector)
+    return result
+
+
+def _upsert_score(session: Session, patient_id: int, kind: str, ts: datetime, value: float, risk: str,
+                  detail: dict[str, Any]) -> Score:
+    score = session.scalar(select(Score).where(Score.patient_id == patient_id, Score.kind == kind,
+                                               Score.ts == ts))
+    if score is None:
+        score = Score(patient_id=patient_id, kind=kind, ts=ts)
+        session.add(score)
+    score.value, score.risk, score.detail = value, risk, detail
+    return score
+
+
+def _upsert_alert(session: Session, patient_id: int, kind: str, ts: datetime, score: float, text: str) -> None:
+    alert = session.scalar(select(Alert).where(Alert.patient_id == patient_id, Alert.kind == kind,
+                                               Alert.ts == ts))
+    if alert is None:
+        session.add(Alert(patient_id=patient_id, kind=kind, ts=ts, score=score, explanation=text[:500]))
+        session.flush()
+    elif alert.acknowledged_at is None:
+        alert.score, alert.explanation = max(alert.score, score), text[:500]
+
+
+def covid_suspicion(latest: dict[str, float], recent_early_alert: bool) -> tuple[int, list[str]]:
+    """A transparent 0–10 COVID-19 suspicion score from the latest vitals and the symptom survey.
+
+    Points: reported symptoms (``symptom_score`` count, up to 4: Menni et al. 2020, Nat Med 26:1037, symptom
+    reports predict positivity), fever ≥ 37.8 °C (+2), SpO2 ≤ 94 % (+2), heart rate ≥ 100 bpm (+1), respiration
+    ≥ 21 /min (+1, NEWS2 band), a pre-symptomatic wearable alert in the last 3 days (+2). Capped at 10. A triage
+    aid, not a validated diagnostic.
+    """
+    points, reasons = 0, []
+    rules = [("symptom_score", lambda v: min(int(v), 4), "symptoms reported"),
+             ("temp_c", lambda v: 2 if v >= 37.8 else 0, "fever"),
+             ("spo2_pct", lambda v: 2 if v <= 94 else 0, "low SpO2"),
+             ("hr_bpm", lambda v: 1 if v >= 100 else 0, "tachycardia"),
+             ("resp_rate", lambda v: 1 if v >= 21 else 0, "fast breathing")]
+    for metric, rule, label in rules:
+        if metric in latest and (p := rule(latest[metric])):
+            points += p
+            reasons.append(f"{label} (+{p})")
+    if recent_early_alert:
+        points += 2
+        reasons.append("wearable early alert (+2)")
+    return min(points, 10), reasons
