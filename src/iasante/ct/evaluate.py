@@ -1,0 +1,177 @@
+"""Measured numbers for the model card: test-set metrics with patient-bootstrap CIs, OOF CV metrics,
+per-source results, calibration, a shortcut baseline and the COVID-CT-MD series calls (each patient
+judged by the fold model that never saw it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from iasante.ct.data import ct_data_dir
+from iasante.ct.metrics import aggregate_series, auc, balanced_accuracy, cluster_bootstrap
+from iasante.ct.model import CovidTriageNet, EnsembleNet, TriageConfig, decide, sigmoid
+
+Log = Callable[[str], None]
+
+
+def _calibrate(logits: np.ndarray, config: TriageConfig) -> np.ndarray:
+    return sigmoid(logits * np.array(config.platt_scale) + np.array(config.platt_bias))
+
+
+def _head_metrics(prob: np.ndarray, y: np.ndarray, groups: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
+    """AUC and balanced accuracy (threshold 0.5) with patient-bootstrap 95% CIs on labelled ``rows``."""
+    rows = rows[y[rows] >= 0]
+    return {
+        "auc": cluster_bootstrap(auc, y[rows], prob[rows], groups[rows]),
+        "balanced_accuracy": cluster_bootstrap(balanced_accuracy, y[rows], prob[rows], groups[rows]),
+        "brier": round(float(np.mean((prob[rows] - y[rows]) ** 2)), 4),
+        "ece": _ece(prob[rows], y[rows]),
+    }
+
+
+def _ece(prob: np.ndarray, y: np.ndarray, n_bins: int = 10) -> float:
+    """Expected calibration error over equal-width probability bins."""
+    bins = np.minimum((prob * n_bins).astype(int), n_bins - 1)
+    return round(
+        float(
+            sum(
+                abs(prob[bins == b].mean() - y[bins == b].mean()) * (bins == b).mean()
+                for b in range(n_bins)
+                if (bins == b).any()
+            )
+        ),
+        4,
+    )
+
+
+def _per_source(
+    table: pd.DataFrame, probs: np.ndarray, rows: np.ndarray, config: TriageConfig
+) -> dict[str, Any]:
+    out = {}
+    for source, idx in table.iloc[rows].groupby("source").indices.items():
+        r = rows[idx]
+        calls = [decide(a, c, config) for a, c in probs[r]]
+        out[source] = {
+            "n": int(len(r)),
+            "mean_p_abnormal": round(float(probs[r, 0].mean()), 3),
+            "mean_p_covid": round(float(probs[r, 1].mean()), 3),
+            "calls": {c: calls.count(c) for c in ("normal", "pathological", "covid")},
+        }
+    return out
+
+
+def _shortcut_baseline(
+    table: pd.DataFrame, raw: np.ndarray, is_test: np.ndarray, seed: int
+) -> dict[str, Any]:
+    """COVID AUC of a model that sees only image size and global intensity: how much a shortcut could give."""
+    y = table.y_covid.to_numpy()
+    clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed).fit(raw[~is_test], y[~is_test])
+    rows = np.flatnonzero(is_test)
+    groups = table.group.to_numpy()
+    ucsd = rows[table.source.iloc[rows].str.startswith("ucsd").to_numpy()]
+    prob = clf.predict_proba(raw)[:, 1]
+    return {
+        "features": "original height px, width px, mean and std intensity",
+        "test_auc_covid": cluster_bootstrap(auc, y[rows], prob[rows], groups[rows]),
+        "test_auc_covid_ucsd_only": cluster_bootstrap(auc, y[ucsd], prob[ucsd], groups[ucsd]),
+    }
+
+
+def _md_series(
+    members: list[CovidTriageNet], md_fold: dict[str, int], config: TriageConfig, log: Log
+) -> dict[str, Any]:
+    """Series call of each COVID-CT-MD patient from all its PNG slices and, where shipped, its DICOM files."""
+    from iasante.ct.io import load_input
+    from iasante.ct.preprocess import lung_fraction, to_model_input
+    from iasante.ct.train import predict_logits
+
+    root = ct_data_dir() / "covid_ct_md"
+    labels = pd.read_csv(root / "labels.csv").sort_values(["patient_id", "slice_index_sorted"])
+    truth = {"covid": "covid", "cap": "pathological", "normal": "normal"}
+    out: dict[str, Any] = {}
+    for patient, rows in labels.groupby("patient_id"):
+        inputs = {"png": [load_input(root / f).slices[0] for f in rows.file]}
+        if (root / "dicom" / patient).is_dir():
+            inputs["dicom"] = load_input(root / "dicom" / patient).slices
+        for kind, slices in inputs.items():
+            x = np.stack(
+                [np.round(to_model_input(s, config.input_size_px) * 255).astype(np.uint8) for s in slices]
+            )
+            lung = np.array([lung_fraction(s) for s in slices])
+            probs = _calibrate(predict_logits(members[md_fold[patient]], x), config)
+            p_abn, p_cov, drivers = aggregate_series(probs[:, 0], probs[:, 1], lung, config.series_top_frac)
+            call = decide(p_abn, p_cov, config)
+            expected = truth[str(rows.label.iloc[0])]
+            out[f"{patient}/{kind}"] = {
+                "n_slices": len(slices),
+                "p_abnormal": round(p_abn, 3),
+                "p_covid": round(p_cov, 3),
+                "call": call,
+                "expected": expected,
+                "correct": call == expected,
+                "fold_model": md_fold[patient],
+            }
+            log(
+                f"  series {patient}/{kind}: {call} (expected {expected}) "
+                f"p_abn={p_abn:.3f} p_covid={p_cov:.3f}"
+            )
+    return out
+
+
+def evaluate(
+    table: pd.DataFrame,
+    arrays: dict[str, np.ndarray],
+    is_test: np.ndarray,
+    dev: np.ndarray,
+    folds: np.ndarray,
+    oof: np.ndarray,
+    ensemble: EnsembleNet,
+    members: list[CovidTriageNet],
+    config: TriageConfig,
+    log: Log,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """All metrics as a JSON-ready dict (see the module docstring)."""
+    from iasante.ct.train import predict_logits
+
+    y = table[["y_abn", "y_covid"]].to_numpy()
+    groups = table.group.to_numpy()
+    test = np.flatnonzero(is_test)
+    probs = np.zeros_like(oof, dtype=np.float64)
+    probs[test] = sigmoid(predict_logits(ensemble, arrays["x"][test]))
+    oof_probs = _calibrate(oof, config)
+    ucsd_test = test[table.source.iloc[test].str.startswith("ucsd").to_numpy()]
+    ucsd_dev = dev[table.source.iloc[dev].str.startswith("ucsd").to_numpy()]
+    metrics: dict[str, Any] = {
+        "split": {
+            "test_patients": int(len(set(groups[test]))),
+            "test_slices": int(len(test)),
+            "dev_patients": int(len(set(groups[dev]))),
+            "dev_slices": int(len(dev)),
+            "test_sources": table.source.iloc[test].value_counts().to_dict(),
+        },
+        "test": {
+            "covid_vs_noncovid": _head_metrics(probs[:, 1], y[:, 1], groups, test),
+            "covid_vs_noncovid_ucsd_only": _head_metrics(probs[:, 1], y[:, 1], groups, ucsd_test),
+            "abnormal_vs_normal": _head_metrics(probs[:, 0], y[:, 0], groups, test),
+            "per_source": _per_source(table, probs, test, config),
+        },
+        "cv_oof": {
+            "covid_vs_noncovid": _head_metrics(oof_probs[:, 1], y[:, 1], groups, dev),
+            "covid_vs_noncovid_ucsd_only": _head_metrics(oof_probs[:, 1], y[:, 1], groups, ucsd_dev),
+            "abnormal_vs_normal": _head_metrics(oof_probs[:, 0], y[:, 0], groups, dev),
+            "per_source": _per_source(table, oof_probs, dev, config),
+        },
+        "shortcut_baseline": _shortcut_baseline(table, arrays["raw"], is_test, seed),
+    }
+    log(f"test COVID AUC {metrics['test']['covid_vs_noncovid']['auc']}")
+    log(f"test COVID AUC (UCSD only) {metrics['test']['covid_vs_noncovid_ucsd_only']['auc']}")
+    log(f"test abnormal AUC {metrics['test']['abnormal_vs_normal']['auc']}")
+    md_groups = table.group[table.group.str.startswith("md:")]
+    md_fold = {g[3:]: int(folds[np.flatnonzero(dev == i)[0]]) for i, g in md_groups.items()}
+    metrics["series_covid_ct_md_oof"] = _md_series(members, md_fold, config, log)
+    return metrics

@@ -1,0 +1,111 @@
+"""The two-stage triage network and its calibrated ensemble.
+
+:class:`CovidTriageNet` is a compact residual CNN built from MONAI blocks with two logits per slice:
+stage 1 ``abnormal`` (pathological vs normal lungs) and stage 2 ``covid`` (COVID-19 vs anything else).
+The cascade decision is taken on calibrated probabilities: ``normal`` if ``p_abnormal < t_abn``, else
+``covid`` if ``p_covid >= t_covid``, else ``pathological``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from monai.networks.blocks import Convolution, ResidualUnit
+from torch import nn
+
+HEADS = ("abnormal", "covid")
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_FILE = "ct_triage.pt"
+
+
+class CovidTriageNet(nn.Module):
+    """Residual CNN for one lung-window CT slice.
+
+    Args:
+        channels: feature maps per stage; each stage halves the resolution.
+        dropout: dropout before the linear heads.
+
+    Shapes:
+        input ``(N, 1, S, S)`` float32 in ``[0, 1]`` (S = 128 in the shipped weights; any multiple of 16);
+        output ``(N, 2)`` logits, columns in :data:`HEADS` order.
+
+    Example:
+        >>> net = CovidTriageNet()
+        >>> net(torch.zeros(2, 1, 128, 128)).shape
+        torch.Size([2, 2])
+    """
+
+    def __init__(self, channels: tuple[int, ...] = (16, 32, 64, 128), dropout: float = 0.3):
+        super().__init__()
+        layers: list[nn.Module] = [
+            Convolution(2, 1, channels[0], strides=2, kernel_size=5, norm="batch", act="relu")
+        ]
+        for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
+            layers.append(ResidualUnit(2, c_in, c_out, strides=2, subunits=2, norm="batch", act="relu"))
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(channels[-1], len(HEADS))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.drop(torch.flatten(self.pool(self.features(x)), 1)))  # type: ignore[no-any-return]
+
+
+class EnsembleNet(nn.Module):
+    """Mean of member logits then per-head affine (Platt) calibration; output ``(N, 2)`` calibrated logits."""
+
+    def __init__(self, members: list[CovidTriageNet], scale: torch.Tensor, bias: torch.Tensor):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.register_buffer("scale", scale.float().reshape(1, -1))
+        self.register_buffer("bias", bias.float().reshape(1, -1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = torch.stack([m(x) for m in self.members], 0).mean(0)
+        return logits * self.scale + self.bias  # type: ignore[no-any-return]
+
+
+@dataclass
+class TriageConfig:
+    """What ``config.json`` beside the weights holds: architecture, calibration, decision thresholds."""
+
+    channels: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
+    input_size_px: int = 128
+    n_members: int = 5
+    platt_scale: list[float] = field(default_factory=lambda: [1.0, 1.0])
+    platt_bias: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    threshold_abnormal: float = 0.5
+    threshold_covid: float = 0.5
+    series_top_frac: float = 0.25
+    version: str = "1.0.0"
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> TriageConfig:
+        return cls(**json.loads(path.read_text()))
+
+
+def build_ensemble(state: dict[str, torch.Tensor], config: TriageConfig) -> EnsembleNet:
+    """Rebuild the ensemble from a flat state dict (``members.<i>.…``, ``scale``, ``bias``) in eval mode."""
+    members = [CovidTriageNet(tuple(config.channels)) for _ in range(config.n_members)]
+    net = EnsembleNet(members, torch.tensor(config.platt_scale), torch.tensor(config.platt_bias))
+    net.load_state_dict(state)
+    return net.eval()
+
+
+def decide(p_abnormal: float, p_covid: float, config: TriageConfig) -> str:
+    """The cascade: ``normal`` / ``pathological`` / ``covid`` from calibrated probabilities."""
+    if p_abnormal < config.threshold_abnormal:
+        return "normal"
+    return "covid" if p_covid >= config.threshold_covid else "pathological"
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function (any shape)."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float64)

@@ -1,0 +1,61 @@
+"""Slice preprocessing shared by training and inference: body crop, square pad, resize, lung fraction.
+
+Cropping to the body removes what differs between sources but says nothing about the lungs (figure
+margins, scanner table, image aspect ratio): a shortcut a small network would otherwise learn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+INPUT_SIZE_PX = 128
+_BODY_THRESHOLD = 0.45  # lung window: -675 HU; soft tissue and bone are above, air below
+_LUNG_THRESHOLD = 0.35  # -825 HU: aerated lung inside the body
+
+
+def body_mask(slice_01: np.ndarray) -> np.ndarray:
+    """Largest bright connected component with holes filled: the body outline, ``(H, W)`` bool."""
+    mask = ndimage.binary_opening(slice_01 > _BODY_THRESHOLD, iterations=2)
+    labels, count = ndimage.label(mask)
+    if count == 0:
+        return np.ones_like(slice_01, dtype=bool)
+    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, count + 1))
+    return ndimage.binary_fill_holes(labels == (int(np.argmax(sizes)) + 1))  # type: ignore[no-any-return]
+
+
+def lung_fraction(slice_01: np.ndarray) -> float:
+    """Share of the body area that is aerated (< -825 HU): ~0 above the apices or below the bases."""
+    body = body_mask(slice_01)
+    area = float(body.sum())
+    if area < 0.02 * slice_01.size:
+        return 0.0
+    return float(((slice_01 < _LUNG_THRESHOLD) & body).sum()) / area
+
+
+def crop_to_body(slice_01: np.ndarray, margin_frac: float = 0.04) -> np.ndarray:
+    """Crop ``(H, W)`` to the body's bounding box plus a margin and pad to a square with zeros (air)."""
+    body = body_mask(slice_01)
+    rows, cols = np.nonzero(body)
+    h, w = slice_01.shape
+    if rows.size < 0.05 * slice_01.size:
+        r0, r1, c0, c1 = 0, h, 0, w
+    else:
+        m = int(margin_frac * max(h, w))
+        r0, r1 = max(rows.min() - m, 0), min(rows.max() + m + 1, h)
+        c0, c1 = max(cols.min() - m, 0), min(cols.max() + m + 1, w)
+    crop = slice_01[r0:r1, c0:c1]
+    side = max(crop.shape)
+    out = np.zeros((side, side), dtype=np.float32)
+    top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
+    out[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
+    return out
+
+
+def to_model_input(slice_01: np.ndarray, size_px: int = INPUT_SIZE_PX) -> np.ndarray:
+    """One slice ``(H, W)`` in ``[0, 1]`` -> network input ``(1, size_px, size_px)`` float32 in ``[0, 1]``."""
+    from PIL import Image
+
+    square = crop_to_body(slice_01)
+    img = Image.fromarray(square.astype(np.float32), mode="F").resize((size_px, size_px), Image.BILINEAR)
+    return np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)[None]

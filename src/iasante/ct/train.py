@@ -1,0 +1,206 @@
+"""Seeded CPU training of the calibrated triage ensemble (reproduces the committed weights).
+
+Protocol: 20% of UCSD and LUNA16 patients are held out as a patient-disjoint test set; the rest
+is split into ``n_folds`` patient-disjoint folds. One :class:`CovidTriageNet` is trained per fold; its
+out-of-fold (OOF) logits fit the Platt calibration of each head, and the mean of the fold models is the
+shipped ensemble, scored once on the test set (see :mod:`iasante.ct.evaluate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from iasante.ct.data import MD_MIN_LUNG_FRACTION, assign_folds, build_catalogue, split_test_groups
+from iasante.ct.io import load_input
+from iasante.ct.model import HEADS, WEIGHTS_DIR, WEIGHTS_FILE, CovidTriageNet, EnsembleNet, TriageConfig
+from iasante.ct.preprocess import INPUT_SIZE_PX, lung_fraction, to_model_input
+
+Log = Callable[[str], None]
+
+
+def prepare_arrays(paths: list[str], cache_dir: Path, size_px: int = INPUT_SIZE_PX) -> dict[str, np.ndarray]:
+    """Preprocess every slice once: ``x`` ``(N, 1, S, S)`` uint8, ``lung_frac`` ``(N,)``, ``raw`` ``(N, 4)``.
+
+    Raw stats (height px, width px, mean, std of the original image) serve the shortcut check only.
+    The cache key hashes the path list and size, so a changed catalogue rebuilds it.
+    """
+    key = hashlib.sha256(("\n".join(paths) + f"|{size_px}").encode()).hexdigest()[:16]
+    cache = cache_dir / f"ct_inputs_{key}.npz"
+    if cache.exists():
+        return dict(np.load(cache))
+    xs, lung, raw = [], [], []
+    for path in paths:
+        s = load_input(path).slices[0]
+        xs.append(np.round(to_model_input(s, size_px) * 255).astype(np.uint8))
+        lung.append(lung_fraction(s))
+        raw.append([s.shape[0], s.shape[1], float(s.mean()), float(s.std())])
+    arrays = {"x": np.stack(xs), "lung_frac": np.array(lung, np.float32), "raw": np.array(raw, np.float32)}
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(cache, **arrays)
+    return arrays
+
+
+def _augmenter(seed: int):  # type: ignore[no-untyped-def]
+    """MONAI random transforms on one ``(1, S, S)`` tensor: geometry, contrast, blur and noise.
+
+    Flips on both axes because some published figures are stored upside down; blur and noise blunt the
+    resolution and compression differences between paper figures and scanner exports.
+    """
+    from monai.transforms import (
+        Compose,
+        RandAdjustContrast,
+        RandAffine,
+        RandFlip,
+        RandGaussianNoise,
+        RandGaussianSmooth,
+        RandScaleIntensity,
+    )
+
+    aug = Compose(
+        [
+            RandFlip(prob=0.5, spatial_axis=1),
+            RandFlip(prob=0.2, spatial_axis=0),
+            RandAffine(
+                prob=0.8, rotate_range=0.26, scale_range=0.15, translate_range=(8, 8), padding_mode="zeros"
+            ),
+            RandAdjustContrast(prob=0.5, gamma=(0.7, 1.5)),
+            RandScaleIntensity(prob=0.3, factors=0.15),
+            RandGaussianSmooth(prob=0.3, sigma_x=(0.3, 1.2), sigma_y=(0.3, 1.2)),
+            RandGaussianNoise(prob=0.3, std=0.03),
+        ]
+    )
+    aug.set_random_state(seed=seed)
+    return aug
+
+
+def _masked_bce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy over both heads; targets ``-1`` are ignored. Shapes ``(N, 2)``."""
+    mask = targets >= 0
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, targets.clamp(min=0), reduction="none"
+    )
+    return (loss * mask).sum() / mask.sum().clamp(min=1)
+
+
+def fit_member(
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    seed: int,
+    log: Log = print,
+    channels: tuple[int, ...] = (16, 32, 64, 128),
+    batch_size: int = 32,
+) -> CovidTriageNet:
+    """Train one network. ``x``: ``(N, 1, S, S)`` uint8; ``y``: ``(N, 2)`` in {-1, 0, 1} (HEADS order)."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    aug = _augmenter(seed)
+    net = CovidTriageNet(channels)
+    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    steps = epochs * int(np.ceil(len(x) / batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.15)
+    targets = torch.from_numpy(y.astype(np.float32))
+    for epoch in range(epochs):
+        net.train()
+        order = rng.permutation(len(x))
+        total, start = 0.0, time.monotonic()
+        for b in range(0, len(x), batch_size):
+            idx = order[b : b + batch_size]
+            if len(idx) < 2:
+                continue
+            batch = torch.stack(
+                [torch.as_tensor(aug(torch.from_numpy(x[i].astype(np.float32) / 255.0))) for i in idx]
+            )
+            loss = _masked_bce(net(batch.float()), targets[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+        log(f"  epoch {epoch + 1}/{epochs} loss {total / len(x):.4f} ({time.monotonic() - start:.1f}s)")
+    return net.eval()
+
+
+@torch.no_grad()
+def predict_logits(net: torch.nn.Module, x: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """Logits ``(N, 2)`` for uint8 inputs ``(N, 1, S, S)``."""
+    net.eval()
+    out = [
+        net(torch.from_numpy(x[b : b + batch_size].astype(np.float32) / 255.0)).numpy()
+        for b in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(out) if out else np.zeros((0, len(HEADS)), np.float32)
+
+
+def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+    """Per-head affine calibration ``sigmoid(a * logit + b)`` fitted on OOF rows with known labels."""
+    scale, bias = [], []
+    for h in range(len(HEADS)):
+        known = y[:, h] >= 0
+        lr = LogisticRegression(C=1e4).fit(logits[known, h : h + 1], y[known, h])
+        scale.append(float(lr.coef_[0, 0]))
+        bias.append(float(lr.intercept_[0]))
+    return scale, bias
+
+
+def train(
+    out_dir: Path = WEIGHTS_DIR,
+    n_folds: int = 5,
+    epochs: int = 30,
+    seed: int = 0,
+    cache_dir: Path = Path("/tmp/ct_cache"),
+    log: Log = print,
+) -> dict[str, Any]:
+    """Run the whole protocol; write ``ct_triage.pt``, ``config.json``, ``metrics.json`` in ``out_dir``."""
+    from iasante.ct.evaluate import evaluate
+
+    torch.set_num_threads(1)
+    t0 = time.monotonic()
+    table = build_catalogue().table
+    arrays = prepare_arrays(table.path.tolist(), cache_dir)
+    keep = ~(table.source.str.startswith("md_").to_numpy() & (arrays["lung_frac"] < MD_MIN_LUNG_FRACTION))
+    table, arrays = table[keep].reset_index(drop=True), {k: v[keep] for k, v in arrays.items()}
+    log(f"catalogue: {len(table)} slices, {table.group.nunique()} patients ({time.monotonic() - t0:.0f}s)")
+    y = table[["y_abn", "y_covid"]].to_numpy()
+    is_test = split_test_groups(table, seed=seed)
+    dev = np.flatnonzero(~is_test)
+    folds = assign_folds(table.group.iloc[dev], n_folds, seed=seed)
+    oof = np.zeros((len(table), len(HEADS)), np.float32)
+    members: list[CovidTriageNet] = []
+    for k in range(n_folds):
+        tr, va = dev[folds != k], dev[folds == k]
+        log(f"fold {k + 1}/{n_folds}: train {len(tr)} slices, validate {len(va)}")
+        net = fit_member(arrays["x"][tr], y[tr], epochs, seed + k, log)
+        oof[va] = predict_logits(net, arrays["x"][va])
+        members.append(net)
+    scale, bias = fit_platt(oof[dev], y[dev])
+    config = TriageConfig(n_members=n_folds, platt_scale=scale, platt_bias=bias, input_size_px=INPUT_SIZE_PX)
+    ensemble = EnsembleNet(members, torch.tensor(scale), torch.tensor(bias)).eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.save({k: v.clone() for k, v in ensemble.state_dict().items()}, out_dir / WEIGHTS_FILE)
+    config.save(out_dir / "config.json")
+    metrics = evaluate(table, arrays, is_test, dev, folds, oof, ensemble, members, config, log)
+    metrics["training"] = {
+        "seed": seed,
+        "n_folds": n_folds,
+        "epochs": epochs,
+        "wall_s": round(time.monotonic() - t0),
+        "torch": torch.__version__,
+        "weights_sha256": _sha256(out_dir / WEIGHTS_FILE),
+    }
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    log(f"done in {time.monotonic() - t0:.0f}s; weights in {out_dir}")
+    return metrics
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
