@@ -62,7 +62,8 @@ def add_user(session: Session, username: str, password: str, role: str, full_nam
         raise InputDataError(f"password for {username!r}: at least {MIN_PASSWORD_LENGTH} characters")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise InputDataError(f"username {username!r} already exists")
-    user = User(username=username, password_hash=hash_password(password), role=role, full_name=full_name)
+    user = User(username=username, password_hash=hash_password(password), role=role, full_name=full_name,
+                active=True, locale=get_settings().default_locale)
     session.add(user)
     audit.record(session, actor, "create", "user", username, detail=f"role={role}")
     return user

@@ -40,7 +40,7 @@ def get_db() -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+DbSession = Annotated[Session, Depends(get_db, scope="function")]  # commit before the response leaves
 
 
 def current_principal(request: Request) -> Principal:
