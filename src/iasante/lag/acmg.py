@@ -1,0 +1,214 @@
+"""ACMG/ClinGen CNV classification by points (Riggs et al. 2020, Genet Med 22:245-257, PMID 31690835).
+
+Sections 1-3 follow the standard's tables for copy-number loss (Table 1) and gain (Table 2); for losses, 2C-2E
+(PVS1-based) also apply to genes where loss of function is a known disease mechanism without being an
+established dominant HI gene (ClinGen HI score 30, DDG2P), as the ClinGen SVI PVS1 decision tree (Abou Tayoun
+et al. 2018, PMID 30192042) does for any LOF-mechanism gene. Section 4 needs case data; two automated proxies
+are used and shown as such: 4O (overlap with common population variation, gnomAD-SV AF >= 1 %) and reported
+cases from ClinVar (similar same-type CNVs, reciprocal overlap >= 50 %, counted like 4A/4N reported
+probands/controls at 0.30 points each, section 4 capped at +/-0.90). Section 5 (inheritance) is left to the
+reviewing biologist. Classes: pathogenic >= 0.99, likely pathogenic 0.90-0.98, VUS -0.89-0.89, likely benign
+-0.90 to -0.98, benign <= -0.99.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from iasante.lag.annotate import Annotation, GeneHit
+
+CLASSES = ("pathogenic", "likely_pathogenic", "vus", "likely_benign", "benign")
+GD_COVER = 0.8  # fraction of an established region a CNV must cover to count as "complete overlap"
+BENIGN_INSIDE = 0.95  # fraction of the CNV inside an established benign region for 2F (loss) / 2D (gain)
+CASE_POINTS = 0.30  # per similar ClinVar case (section 4 proxy)
+SECTION4_CAP = 0.90
+
+
+@dataclass
+class Criterion:
+    """One criterion met: code (e.g. ``2A``), points awarded and the evidence behind it."""
+
+    code: str
+    points: float
+    evidence: str
+
+
+@dataclass
+class AcmgResult:
+    """Total points (rounded to 0.01), class and every criterion met."""
+
+    points: float
+    acmg_class: str
+    criteria: list[Criterion] = field(default_factory=list)
+
+
+def class_of(points: float) -> str:
+    """Five-tier class of a points total (thresholds of Riggs et al. 2020)."""
+    p = round(points, 2)
+    if p >= 0.99:
+        return "pathogenic"
+    if p >= 0.90:
+        return "likely_pathogenic"
+    if p <= -0.99:
+        return "benign"
+    if p <= -0.90:
+        return "likely_benign"
+    return "vus"
+
+
+def _names(items: list[str], limit: int = 8) -> str:
+    return ", ".join(items[:limit]) + (f" (+{len(items) - limit})" if len(items) > limit else "")
+
+
+def _section1(ann: Annotation) -> Criterion:
+    if ann.genes or ann.dosage_regions or ann.gd_loci:
+        return Criterion("1A", 0.0, f"contains {len(ann.genes)} protein-coding gene(s) or dosage elements")
+    return Criterion("1B", -0.60, "no protein-coding gene or known dosage-sensitive element")
+
+
+def _kind(h: GeneHit) -> str:
+    return "HI gene" if h.established else "LOF-mechanism gene (recessive/DDG2P)"
+
+
+def _section2_loss(ann: Annotation) -> list[Criterion]:
+    found: list[Criterion] = []
+    full = [h.gene for h in ann.hi_genes if h.full]
+    regions = [n for n, c in ann.dosage_regions + ann.gd_loci if c >= GD_COVER]
+    if full or regions:
+        found.append(
+            Criterion("2A", 1.00, "complete overlap of established HI gene/region: " + _names(full + regions))
+        )
+    for h in (h for h in ann.hi_genes if not h.full):
+        intragenic = not h.five_prime and not h.three_prime
+        if h.exons_hit < 0:
+            found.append(
+                Criterion("2B", 0.0, f"partial overlap of {_kind(h)} {h.gene}; exon structure unknown")
+            )
+        elif intragenic and h.exons_hit > 0:
+            pts = 0.45 if h.last_exon_only else 0.90
+            found.append(
+                Criterion(
+                    "2E",
+                    pts,
+                    f"intragenic deletion of {h.exons_hit}/{h.n_exons} exon(s) of "
+                    f"{_kind(h)} {h.gene} (PVS1{'_Strong' if pts < 0.9 else ''})",
+                )
+            )
+        elif h.five_prime and not h.three_prime:
+            coding = h.exons_hit >= 2 or h.n_exons == 1
+            found.append(
+                Criterion(
+                    "2C-1" if coding else "2C-2",
+                    0.90 if coding else 0.0,
+                    f"5' end of {_kind(h)} {h.gene} deleted ({h.exons_hit}/{h.n_exons} exons)",
+                )
+            )
+        elif h.three_prime and not h.five_prime:
+            pts, code = (0.30, "2D-3") if h.exons_hit <= 1 else (0.90, "2D-4")
+            found.append(
+                Criterion(
+                    code, pts, f"3' end of {_kind(h)} {h.gene} deleted ({h.exons_hit}/{h.n_exons} exons)"
+                )
+            )
+    best = max((c.points for c in found), default=0.0)
+    kept = [c for c in found if c.points == best or c.points == 0.0] if best > 0 else found
+    if best <= 0:
+        inside = [n for n, v in ann.benign_regions if v >= BENIGN_INSIDE]
+        if inside:
+            kept.append(Criterion("2F", -1.00, "contained in established benign region: " + _names(inside)))
+        elif ann.benign_regions:
+            kept.append(Criterion("2G", 0.0, "overlaps benign region but includes other material"))
+        if ann.hi_predicted:
+            kept.append(
+                Criterion(
+                    "2H", 0.15, "several HI predictors (pLI/LOEUF + HI index): " + _names(ann.hi_predicted)
+                )
+            )
+    return kept
+
+
+def _section2_gain(ann: Annotation) -> list[Criterion]:
+    found: list[Criterion] = []
+    regions = [n for n, c in ann.dosage_regions + ann.gd_loci if c >= GD_COVER]
+    if ann.ts_genes_full or regions:
+        found.append(
+            Criterion(
+                "2A",
+                1.00,
+                "complete overlap of established TS gene/region: " + _names(ann.ts_genes_full + regions),
+            )
+        )
+    for h in ann.hi_genes:
+        intragenic = not h.five_prime and not h.three_prime
+        if h.full:
+            found.append(Criterion("2H", 0.0, f"HI gene {h.gene} fully contained"))
+        elif intragenic and h.exons_hit > 0:
+            found.append(
+                Criterion(
+                    "2I",
+                    0.45,
+                    f"both breakpoints in HI gene {h.gene}, {h.exons_hit} exon(s) "
+                    "duplicated (PVS1_Strong, tandem presumed)",
+                )
+            )
+        else:
+            found.append(Criterion("2J", 0.0, f"one breakpoint within HI gene {h.gene}"))
+    best = max((c.points for c in found), default=0.0)
+    if best <= 0:
+        inside = [n for n, v in ann.benign_regions if v >= BENIGN_INSIDE]
+        if inside:
+            found.append(
+                Criterion("2D", -1.00, "contained in established benign gain region: " + _names(inside))
+            )
+        elif ann.benign_regions:
+            found.append(Criterion("2G", 0.0, "overlaps benign gain region but includes other material"))
+    return found
+
+
+def _section3(ann: Annotation) -> Criterion:
+    n = len(ann.genes)
+    cuts = (25, 35) if ann.svtype == "DEL" else (35, 50)
+    code, pts = ("3A", 0.0) if n < cuts[0] else ("3B", 0.45) if n < cuts[1] else ("3C", 0.90)
+    return Criterion(code, pts, f"{n} protein-coding gene(s)")
+
+
+def _section4(ann: Annotation) -> list[Criterion]:
+    out: list[Criterion] = []
+    if ann.common_cover >= 0.9 or (ann.pop_af >= 0.01 and ann.pop_ro >= 0.7):
+        out.append(
+            Criterion(
+                "4O",
+                -1.00,
+                f"common population variation (gnomAD-SV AF {ann.pop_af:.3g}, "
+                f"{ann.common_cover:.0%} of the CNV inside a common CNV)",
+            )
+        )
+    if ann.clinvar_path:
+        pts = min(CASE_POINTS * ann.clinvar_path, SECTION4_CAP)
+        out.append(
+            Criterion("4A", pts, f"{ann.clinvar_path} similar pathogenic ClinVar CNV(s) (reported cases)")
+        )
+    if ann.clinvar_benign:
+        pts = -min(CASE_POINTS * ann.clinvar_benign, SECTION4_CAP)
+        out.append(Criterion("4N", pts, f"{ann.clinvar_benign} similar benign ClinVar CNV(s)"))
+    return out
+
+
+def classify(ann: Annotation) -> AcmgResult:
+    """Score one annotated CNV; non-CNV types (INS/INV/BND) are outside the standard and stay VUS at 0.
+
+    Example:
+        >>> from iasante.lag.annotate import Annotation, GeneHit
+        >>> classify(Annotation(svtype="DEL", size_bp=5000)).acmg_class
+        'vus'
+    """
+    if ann.svtype not in ("DEL", "DUP"):
+        return AcmgResult(
+            0.0, "vus", [Criterion("NA", 0.0, f"{ann.svtype}: ACMG CNV standard not applicable")]
+        )
+    criteria = [_section1(ann)]
+    criteria += _section2_loss(ann) if ann.svtype == "DEL" else _section2_gain(ann)
+    criteria.append(_section3(ann))
+    criteria += _section4(ann)
+    points = round(sum(c.points for c in criteria), 2)
+    return AcmgResult(points, class_of(points), criteria)

@@ -1,0 +1,235 @@
+"""Annotation sources from ``<data_dir>/genomics``, loaded once per process and cached as a pickle.
+
+Each source keeps its native build (no lossy pre-lifting): GRCh37 for genes/pLI/LOEUF (gnomAD via
+TADA), DDG2P, ClinGen dosage genes and regions (CNVoyant export, GRCh37 columns), genomic-disorder loci
+(rCNV2) and ClinVar CNVs (TADA); GRCh38 for gnomAD-SV v4 sites and exons (CNVoyant). Cytobands exist for both
+builds. All intervals are stored 0-based half-open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from iasante.core.config import get_settings
+from iasante.core.errors import ConfigError
+from iasante.lag.intervals import IntervalIndex
+from iasante.lag.io import normalise_chrom
+from iasante.lag.liftover import ChainLifter
+
+CACHE_VERSION = "2"
+_FILES = {
+    "genes": "genes/TADA_gnomad_genes_pli_loeuf_HI.bed",
+    "ddg2p": "genes/TADA_DDG2P_genes.bed",
+    "clingen": "cnvoyant_pypi/hi_ts_regions.csv",
+    "exons": "cnvoyant_pypi/exons.bed.gz",
+    "population": "population/CNVoyant_gnomad4.bed.gz",
+    "gd_decipher": "syndromes/rCNV2_Decipher_GD.bed.gz",
+    "gd_lit_del": "syndromes/rCNV2_lit_GDs.all.DEL.bed.gz",
+    "gd_lit_dup": "syndromes/rCNV2_lit_GDs.all.DUP.bed.gz",
+    "cyto37": "cytoband/chromosome.band.hg19.txt",
+    "cyto38": "cytoband/chromosome.band.hg38.txt",
+    "chain": "liftover/hg19ToHg38.over.chain.gz",
+    **{
+        f"clinvar_{short}_{label[0]}": f"clinvar_cnv/TADA_CLINVAR_GRCh37.{long}.{label}.sorted.autosomes."
+        "unique.no_overlap.bed"
+        for short, long in (("del", "deletions"), ("dup", "duplications"))
+        for label in ("benign", "pathogenic.likely_pathogenic")
+    },
+}
+
+
+@dataclass
+class Table:
+    """A data frame (``chrom``, ``start``, ``end`` + attributes) with its interval index."""
+
+    df: pd.DataFrame
+    index: IntervalIndex
+    cols: dict[
+        str, np.ndarray
+    ]  # the columns as numpy arrays, for per-variant look-ups without pandas overhead
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> Table:
+        df = df.reset_index(drop=True)
+        cols = {c: df[c].to_numpy() for c in df.columns}
+        return cls(df, IntervalIndex(cols["chrom"], cols["start"], cols["end"]), cols)
+
+
+@dataclass
+class Resources:
+    """Every annotation source; see the module docstring for builds."""
+
+    genes37: Table  # gene, pLI, LOEUF, HI (Huang probability), ddg2p, hi_score, ts_score, lof
+    clingen37: Table  # ClinGen genes and regions: kind G/R, name, hi_score, ts_score, disease
+    gd37: Table  # genomic-disorder loci: svtype DEL/DUP, name, source
+    clinvar37: Table  # ClinVar CNVs: svtype, label (1 pathogenic/likely, 0 benign)
+    population38: Table  # gnomAD-SV v4: svtype, af
+    exons38: dict[str, tuple[str, str, np.ndarray, np.ndarray]]  # gene -> (chrom, strand, starts, ends)
+    cyto: dict[str, pd.DataFrame]  # build -> chrom, start, end, band, stain
+    lift_37_to_38: ChainLifter
+    lift_38_to_37: ChainLifter
+    hi_threshold: float  # Huang HI probability at the top decile ("HI index < 10%")
+    fingerprint: str
+
+
+def data_root() -> Path:
+    """``<data_dir>/genomics``; ConfigError when the shared data are absent."""
+    data_dir = get_settings().data_dir
+    root = data_dir / "genomics" if data_dir else None
+    if root is None or not root.is_dir():
+        raise ConfigError(
+            "genomics data folder not found: set IASANTE_DATA_DIR to the folder holding genomics/"
+        )
+    missing = [rel for rel in _FILES.values() if not (root / rel).is_file()]
+    if missing:
+        raise ConfigError(f"{root}: missing annotation files: {', '.join(missing)}")
+    return root
+
+
+def _fingerprint(root: Path) -> str:
+    digest = hashlib.sha256(CACHE_VERSION.encode())
+    for rel in sorted(_FILES.values()):
+        stat = (root / rel).stat()
+        digest.update(f"{rel}:{stat.st_size}:{int(stat.st_mtime)}".encode())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def load_resources() -> Resources:
+    """All sources, from a pickle cache (keyed by the data files' sizes and dates) when they did not change.
+
+    The cache lives in ``~/.cache/iasante/lag`` (shared by every state folder of the user; tests use fresh
+    ones), or ``<home>/cache/lag`` when the home folder is not writable.
+    """
+    root = data_root()
+    fingerprint = _fingerprint(root)
+    folder = Path.home() / ".cache" / "iasante" / "lag"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = get_settings().home / "cache" / "lag"
+    cache = folder / f"resources-{fingerprint}.pkl"
+    if cache.is_file():
+        with cache.open("rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - our own cache file
+    res = _build(root, fingerprint)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    with tmp.open("wb") as handle:
+        pickle.dump(res, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(cache)
+    return res
+
+
+def _bed(path: Path, names: list[str], usecols: list[int] | None = None) -> pd.DataFrame:
+    df = pd.read_csv(
+        path,
+        sep="\t",
+        header=None,
+        comment="#",
+        names=names,
+        usecols=usecols,
+        dtype={names[0]: str},
+        low_memory=False,
+    )
+    df["chrom"] = df["chrom"].map(normalise_chrom)
+    return df.dropna(subset=["chrom"])
+
+
+def _score(text: object) -> int:
+    match = re.match(r"'?(-?\d+)", str(text))
+    return int(match.group(1)) if match else -1
+
+
+def _build(root: Path, fingerprint: str) -> Resources:
+    genes = _bed(root / _FILES["genes"], ["chrom", "start", "end", "id", "gene", "pLI", "LOEUF", "HI"])
+    ddg2p = set(_bed(root / _FILES["ddg2p"], ["chrom", "start", "end", "id", "gene"])["gene"])
+    cg = pd.read_csv(root / _FILES["clingen"], encoding="utf-8-sig")
+    cg = cg.rename(columns={cg.columns[0]: "kind", "Gene/Region": "name"})
+    loc = cg["GRCh37"].astype(str).str.extract(r"^(\w+):(\d+)-(\d+)$")
+    clingen = pd.DataFrame(
+        {
+            "chrom": loc[0].map(lambda c: normalise_chrom(c) if isinstance(c, str) else None),
+            "start": pd.to_numeric(loc[1], errors="coerce") - 1,
+            "end": pd.to_numeric(loc[2], errors="coerce"),
+            "kind": cg["kind"],
+            "name": cg["name"],
+            "hi_score": cg["HI Score"].map(_score),
+            "ts_score": cg["TS Score"].map(_score),
+            "disease": cg["Haplo Disease"].astype(str).str.strip("'-").fillna(""),
+        }
+    ).dropna(subset=["chrom", "start", "end"])
+    clingen[["start", "end"]] = clingen[["start", "end"]].astype(np.int64)
+    cg_genes = clingen[clingen["kind"] == "G"].drop_duplicates("name").set_index("name")
+    genes["ddg2p"] = genes["gene"].isin(ddg2p)
+    genes["hi_score"] = genes["gene"].map(cg_genes["hi_score"]).fillna(-1).astype(int)
+    genes["ts_score"] = genes["gene"].map(cg_genes["ts_score"]).fillna(-1).astype(int)
+    # loss of function is a known disease mechanism: ClinGen HI 3 (dominant) or 30 (recessive), or DDG2P
+    genes["lof"] = genes["hi_score"].isin([3, 30]) | genes["ddg2p"]
+    hi_threshold = float(genes["HI"].quantile(0.9))
+
+    gd_parts = []
+    dec = _bed(root / _FILES["gd_decipher"], ["chrom", "start", "end", "svtype", "name", "grade"])
+    gd_parts.append(dec.assign(source="DECIPHER")[["chrom", "start", "end", "svtype", "name", "source"]])
+    for key, svtype in (("gd_lit_del", "DEL"), ("gd_lit_dup", "DUP")):
+        lit = _bed(root / _FILES[key], ["chrom", "start", "end"])
+        gd_parts.append(
+            lit.assign(svtype=svtype, name="literature genomic disorder locus", source="rCNV2 lit")
+        )
+    gd = pd.concat(gd_parts, ignore_index=True)
+
+    clinvar = pd.concat(
+        [
+            _bed(root / _FILES[key], ["chrom", "start", "end", "label"]).assign(svtype=svtype)
+            for key, svtype in (
+                ("clinvar_del_b", "DEL"),
+                ("clinvar_del_p", "DEL"),
+                ("clinvar_dup_b", "DUP"),
+                ("clinvar_dup_p", "DUP"),
+            )
+        ],
+        ignore_index=True,
+    )
+
+    pop = _bed(root / _FILES["population"], ["chrom", "start", "end", "svtype", "af"])
+    pop = pop[pop["end"] > pop["start"]]
+
+    ex = _bed(root / _FILES["exons"], ["chrom", "start", "end", "strand", "name"])
+    ex["gene"] = ex["name"].str.split("_").str[0]
+    exons: dict[str, tuple[str, str, np.ndarray, np.ndarray]] = {}
+    for gene, sub in ex.groupby("gene", sort=False):
+        sub = sub.sort_values("start")
+        exons[str(gene)] = (
+            str(sub["chrom"].iat[0]),
+            str(sub["strand"].iat[0]),
+            sub["start"].to_numpy(np.int64),
+            sub["end"].to_numpy(np.int64),
+        )
+
+    cyto = {}
+    for build, key in (("GRCh37", "cyto37"), ("GRCh38", "cyto38")):
+        band = _bed(root / _FILES[key], ["chrom", "start", "end", "band", "stain"])
+        cyto[build] = band.sort_values(["chrom", "start"]).reset_index(drop=True)
+
+    chain = root / _FILES["chain"]
+    return Resources(
+        genes37=Table.of(genes),
+        clingen37=Table.of(clingen),
+        gd37=Table.of(gd),
+        clinvar37=Table.of(clinvar),
+        population38=Table.of(pop),
+        exons38=exons,
+        cyto=cyto,
+        lift_37_to_38=ChainLifter(chain),
+        lift_38_to_37=ChainLifter(chain, reverse=True),
+        hi_threshold=hi_threshold,
+        fingerprint=fingerprint,
+    )
