@@ -182,9 +182,6 @@ def read_submission(source: Path | bytes, name: str, truth: TruthTable) -> Predi
         problems.append(
             f"{len(extra)} id(s) are not in the test set, e.g. {', '.join(map(repr, extra[:_SHOW]))}"
         )
-    if problems:
-        raise InputDataError(f"{name}: " + "; ".join(problems))
-    order = index.get_indexer(truth.ids)  # line numbers in messages stay those of the file
     score = prediction = None
     if truth.task == "multiclass" and "prediction" not in table.columns:
         problems.append("a multiclass submission needs a 'prediction' column (class name), not 'score'")
@@ -194,7 +191,6 @@ def read_submission(source: Path | bytes, name: str, truth: TruthTable) -> Predi
             off = np.flatnonzero((score < 0) | (score > 1))
             if off.size:
                 problems.append(f"{off.size} score(s) outside [0, 1] (line {off[0] + 2}: {score[off[0]]!r})")
-        score = score[order]
     if "prediction" in table.columns:
         if truth.task == "multiclass":
             prediction = _class_codes(table["prediction"], truth.classes, name, "prediction", problems)
@@ -208,7 +204,9 @@ def read_submission(source: Path | bytes, name: str, truth: TruthTable) -> Predi
                         f"(line {off[0] + 2}: {table['prediction'].iloc[off[0]]!r})"
                     )
                 prediction = np.nan_to_num(prediction).astype(np.int64)
-        prediction = prediction[order]
     if problems:
         raise InputDataError(f"{name}: " + "; ".join(problems))
-    return Predictions(score, prediction)
+    order = index.get_indexer(truth.ids)  # values were checked in file order, so messages give file lines
+    return Predictions(
+        None if score is None else score[order], None if prediction is None else prediction[order]
+    )

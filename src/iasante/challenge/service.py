@@ -16,7 +16,7 @@ from iasante.challenge.boards import leaderboard
 from iasante.challenge.db import Challenge, Phase, Submission
 from iasante.challenge.io import read_truth
 from iasante.challenge.schemas import ChallengePublic, ChallengeSpec
-from iasante.challenge.store import ORGANISER_ROLES, get_challenge_row, phase_named, to_public
+from iasante.challenge.store import ORGANISER_ROLES, get_challenge_row, is_organiser, phase_named, to_public
 from iasante.challenge.submissions import get_submission, list_submissions, submit
 from iasante.challenge.teams import answer_invitation, invite, join, team_of
 from iasante.core import audit, crypto, files
@@ -33,6 +33,7 @@ __all__ = [
     "get_challenge",
     "get_submission",
     "invite",
+    "is_organiser",
     "leaderboard",
     "list_challenges",
     "list_submissions",
