@@ -180,3 +180,13 @@ def save_weights(net: ChromosomeNet, config: dict[str, Any], meta: dict[str, Any
     torch.save({"config": config, "state_dict": state, "meta": meta}, path)
     (weights_dir / "chromosome_net.json").write_text(json.dumps(meta, indent=2) + "\n")
     return path
+
+
+def update_meta(weights_dir: Path, **extra: Any) -> dict[str, Any]:
+    """Add entries (measured metrics, reference area) to the metadata stored with existing weights."""
+    path = weights_dir / WEIGHTS_FILE
+    blob = torch.load(path, map_location="cpu", weights_only=False)
+    blob["meta"] = {**blob.get("meta", {}), **extra}
+    torch.save(blob, path)
+    (weights_dir / "chromosome_net.json").write_text(json.dumps(blob["meta"], indent=2) + "\n")
+    return dict(blob["meta"])

@@ -22,9 +22,16 @@ import torch.nn.functional as F
 
 from iasante.karyotype.io import CLASSES, load_labels, read_gray
 from iasante.karyotype.metrics import ANGLE_TOLERANCE_DEG, angle_error_deg, summarise
-from iasante.karyotype.model import WEIGHTS_DIR, ChromosomeClassifier, ChromosomeNet, save_weights
+from iasante.karyotype.model import (
+    WEIGHTS_DIR,
+    ChromosomeClassifier,
+    ChromosomeNet,
+    save_weights,
+    update_meta,
+)
 from iasante.karyotype.preprocess import align_chromosome, rotate, to_bright_on_dark, wrap_deg
-from iasante.karyotype.synth import junk_examples, upright_source
+from iasante.karyotype.segment import find_segments
+from iasante.karyotype.synth import junk_examples, synthesize_metaphase, upright_source
 
 CACHE_DIR = Path("/tmp/karyotype_cache")
 
@@ -194,6 +201,25 @@ def evaluate_single(clf: ChromosomeClassifier, table: pd.DataFrame, random_state
     }
 
 
+def reference_area_px(
+    table: pd.DataFrame, sources: list[np.ndarray], cells: list[int], random_state: int = 0
+) -> float:
+    """Median chromosome area (pixels) of the given cells, measured as the metaphase pipeline measures it.
+
+    Each cell is laid out as a synthetic spread without touching and segmented; the median over cells of the
+    per-cell median object area is what :func:`analyze_metaphase` rescales new spreads to.
+    """
+    rng = np.random.default_rng(random_state)
+    medians = []
+    for cell in cells:
+        rows = np.flatnonzero(table["cell"].to_numpy() == cell)
+        meta = synthesize_metaphase(
+            [sources[i] for i in rows], [int(table["y"].iat[i]) for i in rows], rng, touching_fraction=0.0
+        )
+        medians.append(np.median([s.area_px for s in find_segments(to_bright_on_dark(meta.image))]))
+    return float(np.median(medians))
+
+
 def run_training(
     out_dir: Path = WEIGHTS_DIR,
     epochs: int = 30,
@@ -219,6 +245,7 @@ def run_training(
     net = fit_net(x, y, epochs=epochs, random_state=random_state, log=log)
     config: dict[str, Any] = {}
     meta = {
+        "reference_area_px": reference_area_px(table, sources, split["train"], random_state),
         "version": "1.0.0",
         "epochs": epochs,
         "random_state": random_state,
@@ -237,4 +264,5 @@ def run_training(
         metrics[part] = {k: v for k, v in result.items() if k != "rows"}
         log(f"{part}: {json.dumps(metrics[part])}")
     (out_dir / "single_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    update_meta(out_dir, metrics={f"single_{part}": metrics[part] for part in ("val", "test")})
     return metrics

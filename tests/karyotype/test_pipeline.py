@@ -1,0 +1,45 @@
+"""Synthesiser, segmentation and the whole metaphase pipeline on the shipped demo spread."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from iasante.karyotype.io import read_gray
+from iasante.karyotype.pipeline import analyze_metaphase
+from iasante.karyotype.preprocess import rotate, to_bright_on_dark
+from iasante.karyotype.segment import Segment, find_segments, split_candidates
+from iasante.karyotype.synth import synthesize_metaphase, upright_source
+
+
+def test_synthesiser_truth_is_consistent(demo_chromosomes) -> None:  # type: ignore[no-untyped-def]
+    sources = [upright_source(read_gray(p)) for p, _ in demo_chromosomes]
+    meta = synthesize_metaphase(
+        sources, list(range(len(sources))), np.random.default_rng(3), touching_fraction=0
+    )
+    assert meta.image.dtype == np.uint8 and len(meta.boxes) == len(sources)
+    ids = set(np.unique(meta.instances)) - {0}
+    assert ids == set(range(1, len(sources) + 1))
+    assert len(find_segments(to_bright_on_dark(meta.image))) == len(sources)  # none touch
+
+
+def test_touching_pair_can_be_split() -> None:
+    bar = np.zeros((50, 12), np.float32)
+    bar[3:47, 3:9] = 0.7
+    pair = np.zeros((60, 60), np.float32)
+    pair[5:55, 10:22] = bar
+    pair[:, 20:60] = np.maximum(pair[:, 20:60], np.pad(rotate(bar, 70.0), ((0, 60), (0, 60)))[:60, :40])
+    (whole,) = find_segments(pair)
+    candidates = split_candidates(whole)
+    assert any(len(parts) == 2 for parts in candidates)
+    assert all(isinstance(p, Segment) for parts in candidates for p in parts)
+
+
+def test_demo_metaphase_karyotype(classifier, demo_metaphase) -> None:  # type: ignore[no-untyped-def]
+    path, truth = demo_metaphase
+    result = analyze_metaphase(read_gray(path), classifier)
+    assert result.iscn == truth["iscn"]
+    payload = result.to_json()
+    assert payload["n_chromosomes"] == len(truth["chromosomes"])
+    first = payload["chromosomes"][0]
+    assert {"class", "confidence", "bbox", "angle_deg"} <= set(first)
+    assert len(first["bbox"]) == 4 and -180.0 <= first["angle_deg"] <= 180.0
