@@ -197,6 +197,24 @@ def acknowledge(session: Session, who: Principal, alert_id: int, note: str = "")
     return alert
 
 
+def patient_of_alert(session: Session, alert: Alert) -> Patient:
+    patient = session.get(Patient, alert.patient_id)
+    if patient is None:
+        raise NotFoundError(f"patient of alert {alert.id} not found")
+    return patient
+
+
+def alert_public(alert: Alert) -> dict[str, Any]:
+    """The fields of an alert that leave the API."""
+    return {"id": alert.id, "kind": alert.kind, "ts": alert.ts.isoformat(), "score": alert.score,
+            "explanation": alert.explanation, "acknowledged_by": alert.acknowledged_by,
+            "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None}
+
+
+def last_dead_reason(session: Session) -> str:
+    return session.scalar(select(DeadLetter.reason).order_by(DeadLetter.id.desc()).limit(1)) or ""
+
+
 def dead_letters(session: Session, who: Principal, limit: int = 100) -> list[DeadLetter]:
     audit.record(session, who.username, "read", "iot_dead_letter", None, ip=who.ip)
     return list(session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)))
