@@ -128,7 +128,9 @@ def resolve_session(session: Session, session_id: str | None, ip: str = "") -> P
     if expires < now or user is None or not user.active:
         session.delete(web_session)
         return None
-    web_session.expires_at = now + timedelta(minutes=get_settings().session_minutes)
+    lifetime = timedelta(minutes=get_settings().session_minutes)
+    if expires - now < lifetime - timedelta(seconds=60):  # slide the expiry at most once a minute
+        web_session.expires_at = now + lifetime
     return Principal(user.username, user.role, ip, web_session.id, web_session.csrf_token)
 
 

@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from iasante.core import audit
-from iasante.core.auth import Principal, check_roles, csrf_matches, resolve_session
+from iasante.core.auth import Principal, check_roles, csrf_matches
 from iasante.core.db import session_scope
 from iasante.core.errors import AccessDeniedError
 from iasante.core.models import Role

@@ -12,7 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from iasante.core import audit, jobs
-from iasante.core.auth import Principal, add_user, authenticate, close_session, list_users, open_session, set_active
+from iasante.core.auth import (
+    Principal,
+    add_user,
+    authenticate,
+    close_session,
+    list_users,
+    open_session,
+    set_active,
+)
 from iasante.core.config import PACKAGE_DIR, get_settings
 from iasante.core.db import SYSTEMS
 from iasante.core.errors import AccessDeniedError

@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from iasante.core import i18n
-from iasante.core.auth import resolve_session
+from iasante.core.auth import Principal, resolve_session
 from iasante.core.config import get_settings
 from iasante.core.db import session_scope
 from iasante.core.webdeps import SESSION_COOKIE, client_ip
@@ -34,6 +35,13 @@ def add_secure_headers(response: Response, secure: bool) -> None:
         response.headers.setdefault("Cache-Control", "no-store")
 
 
+def _principal_of(session_id: str | None, ip: str) -> Principal | None:
+    if not session_id:
+        return None
+    with session_scope() as session:
+        return resolve_session(session, session_id, ip)
+
+
 async def platform_middleware(request: Request, call_next: Handler) -> Response:
     """Refuse oversize bodies early, resolve the session and the language, add secure headers."""
     settings = get_settings()
@@ -42,9 +50,8 @@ async def platform_middleware(request: Request, call_next: Handler) -> Response:
         return JSONResponse({"detail": "chunked request bodies are not accepted; send Content-Length"}, 411)
     if declared is not None and (not declared.isdigit() or int(declared) > settings.max_upload_bytes):
         return JSONResponse({"detail": f"request body exceeds {settings.max_upload_bytes} bytes"}, 413)
-    with session_scope() as session:
-        request.state.principal = resolve_session(session, request.cookies.get(SESSION_COOKIE),
-                                                  client_ip(request))
+    request.state.principal = await run_in_threadpool(_principal_of, request.cookies.get(SESSION_COOKIE),
+                                                      client_ip(request))
     token = i18n.current_locale.set(i18n.pick_locale(request.cookies.get(LANG_COOKIE)))
     try:
         response = await call_next(request)
