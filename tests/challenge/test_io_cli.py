@@ -132,9 +132,7 @@ def test_ten_thousand_rows_validated_and_scored_within_one_second(tmp_path: Path
     assert 0.5 < values["auc"] < 1.0
 
 
-def test_installed_command_exit_codes(
-    files: tuple[Path, Path, np.ndarray, np.ndarray], tmp_path: Path
-) -> None:
+def test_installed_command_exit_codes(files: tuple[Path, Path, np.ndarray, np.ndarray], tmp_path: Path) -> None:
     truth, sub, _, _ = files
     command = [
         sys.executable,

@@ -89,9 +89,7 @@ def test_partial_auc_matches_isic_2024(case: tuple[np.ndarray, np.ndarray]) -> N
 
 @thorough
 @given(binary_case(), st.sampled_from([0.8, 0.9, 0.95]))
-def test_sensitivity_at_specificity_matches_roc_curve(
-    case: tuple[np.ndarray, np.ndarray], spec: float
-) -> None:
+def test_sensitivity_at_specificity_matches_roc_curve(case: tuple[np.ndarray, np.ndarray], spec: float) -> None:
     y, s = case
     assert _close(m.sensitivity_at_specificity(y, s, spec), _sens_at_spec(y, s, spec))
 

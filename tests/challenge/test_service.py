@@ -29,9 +29,7 @@ BOB = Principal("bob", "challenge_participant")
 @pytest.fixture
 def toy(iasante_home: Path) -> tuple[list[str], np.ndarray]:
     ids, y = binary_truth()
-    service.create_challenge(
-        parse_spec(spec(), "spec"), truth_csv(ids, y), ORGANISER, train_csv=b"id,x\n1,2\n"
-    )
+    service.create_challenge(parse_spec(spec(), "spec"), truth_csv(ids, y), ORGANISER, train_csv=b"id,x\n1,2\n")
     return ids, y
 
 
