@@ -20,6 +20,9 @@ from iasante.drugs.chem import canonical, standardise
 
 MOONSHOT_FILE = "moonshot/cdd_noncovalent_dates_2023_10_18_filt.csv"
 APPROVED_FILE = "drugcentral/approved_drugs_smiles.csv"
+# Nothing below the assay floor was ever measured (IC50 > 99.5 µM ⇒ pIC50 ≤ 4.0): a lower prediction only
+# says "inactive", so reported pIC50 values are floored there; rankings use the unfloored score.
+ASSAY_FLOOR_PIC50 = 4.0
 SMILES_CANDIDATES = ("smiles", "SMILES", "Smiles", "canonical_smiles", "suspected_SMILES")
 
 

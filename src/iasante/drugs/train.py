@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from iasante.drugs import chem
-from iasante.drugs.io import PotencyData, active_labels, load_moonshot
+from iasante.drugs.io import ASSAY_FLOOR_PIC50, PotencyData, active_labels, load_moonshot
 from iasante.drugs.model import PotencyModel
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -67,15 +67,20 @@ def censored_abs_error(pred: np.ndarray, y: np.ndarray, censor: np.ndarray) -> n
     return err
 
 
-def regression_metrics(pred: np.ndarray, y: np.ndarray, censor: np.ndarray) -> dict[str, float]:
-    """MAE and Spearman on exact values, censor-aware MAE on all, AUC at 1 µM (pIC50 6)."""
+def regression_metrics(score: np.ndarray, y: np.ndarray, censor: np.ndarray) -> dict[str, float]:
+    """MAE and Spearman on exact values, censor-aware MAE on all, AUC at 1 µM (pIC50 6).
+
+    MAEs use the reported pIC50 (``score`` floored at the assay floor, as the CLI writes it); Spearman and
+    AUC use the unfloored ``score``, which is what rankings use.
+    """
+    pred = np.maximum(score, ASSAY_FLOOR_PIC50)
     exact = censor == 0
     labels = active_labels(y, censor)
     known = ~np.isnan(labels)
-    auc = (roc_auc_score(labels[known], pred[known]) if len(np.unique(labels[known])) == 2 else float("nan"))
+    auc = (roc_auc_score(labels[known], score[known]) if len(np.unique(labels[known])) == 2 else float("nan"))
     return {
         "mae_exact": float(np.mean(np.abs(pred[exact] - y[exact]))),
-        "spearman_exact": float(spearmanr(pred[exact], y[exact]).statistic),
+        "spearman_exact": float(spearmanr(score[exact], y[exact]).statistic),
         "mae_censored": float(np.mean(censored_abs_error(pred, y, censor))),
         "auc_1uM": float(auc),
         "n": int(len(y)), "n_exact": int(exact.sum()),
@@ -170,7 +175,7 @@ def run(params: dict[str, Any] | None = None, out_dir: Path = WEIGHTS_DIR, cache
         te, tr = np.flatnonzero(fold_of == fold), np.flatnonzero(fold_of != fold)
         sims_oof[te], _ = chem.max_similarity([fps[i] for i in te], [fps[i] for i in tr])
     in_dom = sims_oof >= PotencyModel(**params).domain_threshold
-    err = np.abs(oof_mean - y)
+    err = np.abs(np.maximum(oof_mean, ASSAY_FLOOR_PIC50) - y)
     series = _evaluate("series_groupkfold", oof_mean, oof_base, y, censor, clusters, {
         "interval_coverage_exact": float(np.mean(covered)), "interval_mean_width": float(np.mean(widths)),
         "mae_exact_in_domain": float(err[exact & in_dom].mean()),
