@@ -2,9 +2,8 @@
 
 Why: the users are clinicians and biologists, not bioinformaticians. Every input problem is reported at once
 before any compute starts; a failed or interrupted run keeps its work folder (``DIR/.lag_work/NAME``) so a
-rerun
-resumes where it stopped, and the published files (``DIR/NAME.sv.vcf.gz`` + ``.tbi``, ``DIR/NAME.qc.html``)
-are replaced only after a complete, successful run.
+rerun resumes where it stopped, and the published files (``DIR/NAME.sv.vcf.gz`` + ``.tbi``,
+``DIR/NAME.qc.html``) are replaced only after a complete, successful run.
 """
 
 from __future__ import annotations

@@ -134,9 +134,7 @@ def plan_events(
             if _free(name, start, start + size):
                 taken[name].append((start, start + size))
                 return name, start
-        raise InputDataError(
-            f"cannot place a {size} bp event: reference too small for {sum(counts.values())} events"
-        )
+        raise InputDataError(f"cannot place a {size} bp event: reference too small for {sum(counts.values())} events")
 
     order = sorted(((t, n) for t, n in counts.items()), key=lambda item: SV_TYPES.index(item[0]))
     for svtype, count in order:
@@ -238,9 +236,7 @@ def write_truth_vcf(events: list[PlantedSV], genome: dict[str, str], path: Path,
         info = f"SVTYPE={'BND' if e.svtype == 'TRA' else e.svtype};END={end};SVLEN={svlen}"
         if e.svtype == "TRA":
             info += f";CHR2={e.chrom2};POS2={e.start2 + 1}"
-        rows.append(
-            "\t".join([e.chrom, str(pos), f"truth{index}", ref, alt, ".", "PASS", info, "GT", e.genotype])
-        )
+        rows.append("\t".join([e.chrom, str(pos), f"truth{index}", ref, alt, ".", "PASS", info, "GT", e.genotype]))
     text = "\n".join(header + rows) + "\n"
     path = Path(path)
     if path.suffix == ".gz":
@@ -438,13 +434,7 @@ def _copy_fastq(src: Path, dst: object, prefix: str) -> None:
             dst.write(line)  # type: ignore[attr-defined]
 
 
-_GROUPS = {
-    "DEL": ("DEL",),
-    "DUP": ("DUP",),
-    "INV": ("INV",),
-    "DEL_DUP_INV": ("DEL", "DUP", "INV"),
-    "INS": ("INS",),
-}
+_MAIN_TYPES = ("DEL", "DUP", "INV")
 
 
 def _subset_vcf(source: Path, svtypes: tuple[str, ...], target: Path) -> int:
@@ -452,16 +442,38 @@ def _subset_vcf(source: Path, svtypes: tuple[str, ...], target: Path) -> int:
     import pysam
 
     count = 0
-    with (
-        pysam.VariantFile(str(source)) as vcf,
-        pysam.VariantFile(str(target), "wz", header=vcf.header) as out,
-    ):
+    with pysam.VariantFile(str(source)) as vcf, pysam.VariantFile(str(target), "wz", header=vcf.header) as out:
         for rec in vcf:
             if str(rec.info.get("SVTYPE", "")) in svtypes:
                 out.write(rec)
                 count += 1
     pysam.tabix_index(str(target), preset="vcf", force=True)
     return count
+
+
+def _types_in(path: Path) -> list[str]:
+    import pysam
+
+    if not path.exists():
+        return []
+    with pysam.VariantFile(str(path)) as vcf:
+        return [str(rec.info.get("SVTYPE", "")) for rec in vcf]
+
+
+def _metrics(tp_base: int, tp_comp: int, fp: int, n_base: int, n_comp: int) -> dict[str, float]:
+    precision = tp_comp / (tp_comp + fp) if tp_comp + fp else float("nan")
+    recall = tp_base / n_base if n_base else float("nan")
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "TP": tp_base,
+        "FP": fp,
+        "FN": n_base - tp_base,
+        "truth": n_base,
+        "calls": n_comp,
+    }
 
 
 def _truvari(base: Path, comp: Path, out: Path, ins: bool) -> dict[str, float]:
@@ -497,13 +509,15 @@ def _truvari(base: Path, comp: Path, out: Path, ins: bool) -> dict[str, float]:
 
 
 def score_calls(calls_vcf: Path, truth_vcf: Path, out_dir: Path) -> dict[str, dict[str, float]]:
-    """Score calls against a truth VCF with truvari bench, per SV type, overall (DEL+DUP+INV) and INS apart.
+    """Score calls against a truth VCF with truvari bench: DEL+DUP+INV together and per type, INS apart.
 
-    Matching: breakpoints within 500 bp, size similarity >= 0.7 (insertions: position only, since short-read
-    callers rarely resolve the inserted length), sequence ignored (symbolic alleles), no size cap.
+    Matching: breakpoints within 500 bp, size similarity >= 0.7 and same SVTYPE (insertions: position only,
+    since short-read callers rarely resolve the inserted length), sequence ignored (symbolic alleles), no size
+    cap. Per-type figures are read back from truvari's tp/fp/fn VCFs of the combined run.
 
     Returns:
-        ``{group: {"precision", "recall", "f1", "TP", "FP", "FN"}}``.
+        ``{group: {"precision", "recall", "f1", "TP", "FP", "FN", "truth", "calls"}}`` for the groups
+        DEL_DUP_INV, DEL, DUP, INV and INS (a group is left out when neither file has such records).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -511,36 +525,25 @@ def score_calls(calls_vcf: Path, truth_vcf: Path, out_dir: Path) -> dict[str, di
         if not Path(path).is_file():
             raise InputDataError(f"{path}: file not found")
     summary: dict[str, dict[str, float]] = {}
-    for group, svtypes in _GROUPS.items():
+    for group, svtypes in (("DEL_DUP_INV", _MAIN_TYPES), ("INS", ("INS",))):
         base, comp = out_dir / f"truth.{group}.vcf.gz", out_dir / f"calls.{group}.vcf.gz"
         try:
-            n_base, n_comp = (
-                _subset_vcf(Path(truth_vcf), svtypes, base),
-                _subset_vcf(Path(calls_vcf), svtypes, comp),
-            )
+            n_base, n_comp = _subset_vcf(Path(truth_vcf), svtypes, base), _subset_vcf(Path(calls_vcf), svtypes, comp)
         except (OSError, ValueError) as exc:
             raise InputDataError(f"{calls_vcf} or {truth_vcf}: unreadable VCF ({exc})") from exc
         if n_base == 0 and n_comp == 0:
             continue
-        if n_base == 0 or n_comp == 0:
-            tp, fp, fn = 0, n_comp, n_base
-        else:
-            result = _truvari(base, comp, out_dir / f"bench.{group}", ins=group == "INS")
-            tp, fp, fn = int(result["TP-comp"]), int(result["FP"]), int(result["FN"])
-            tp_base = int(result["TP-base"])
-            fn = n_base - tp_base
-        precision = tp / (tp + fp) if tp + fp else float("nan")
-        recall = (n_base - fn) / n_base if n_base else float("nan")
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
-        summary[group] = {
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(f1, 4),
-            "TP": n_base - fn,
-            "FP": fp,
-            "FN": fn,
-            "truth": n_base,
-            "calls": n_comp,
-        }
+        bench = out_dir / f"bench.{group}"
+        if n_base and n_comp:
+            _truvari(base, comp, bench, ins=group == "INS")
+        kinds = {name: _types_in(bench / f"{name}.vcf.gz") for name in ("tp-base", "tp-comp", "fp")}
+        truth_types, call_types = _types_in(base), _types_in(comp)
+        if not (n_base and n_comp):
+            kinds["fp"] = call_types
+        for name, types in ((group, svtypes), *(((t, (t,)) for t in svtypes) if len(svtypes) > 1 else ())):
+            count = {key: sum(v in types for v in values) for key, values in kinds.items()}
+            n_b, n_c = sum(v in types for v in truth_types), sum(v in types for v in call_types)
+            if n_b or n_c:
+                summary[name] = _metrics(count["tp-base"], count["tp-comp"], count["fp"], n_b, n_c)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary

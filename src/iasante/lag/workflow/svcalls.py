@@ -7,7 +7,7 @@ each caller first states every event once, with standard SVTYPE/END/SVLEN.
 Positions are 1-based (VCF); END is the last affected base. CNVkit segments (0-based half-open ``.cns``) are
 converted here.
 
-Usage: ``python -m iasante.lag.workflow.svcalls CALLER INPUT OUT.vcf GENOME.fa.fai`` with CALLER one of
+Usage: ``python -m iasante.lag.workflow.svcalls GENOME.fa.fai CALLER=INPUT=OUT.vcf ...`` with CALLER one of
 delly, lumpy, tiddit, cnvkit.
 """
 
@@ -263,6 +263,13 @@ def write_calls(calls: list[SvCall], fai: Path, path: Path, sample: str) -> None
     Path(path).write_text("\n".join(lines) + "\n")
 
 
+def _main(argv: list[str]) -> None:
+    """``svcalls.py GENOME.fa.fai CALLER=RAW=OUT.vcf ...``: harmonise every caller in one process."""
+    fai = Path(argv[0])
+    for spec in argv[1:]:
+        name, source, target = spec.split("=", 2)
+        write_calls(read_caller(name, Path(source)), fai, Path(target), sample=name)
+
+
 if __name__ == "__main__":
-    name, source, target, fai_path = sys.argv[1:5]
-    write_calls(read_caller(name, Path(source)), Path(fai_path), Path(target), sample=name)
+    _main(sys.argv[1:])

@@ -95,26 +95,30 @@ rule cnvkit_call:
         " && rm -rf {params.outdir}) > {log} 2>&1"
 
 
-def caller_output(wildcards):
-    """Raw output of one caller, as each tool names it."""
-    return {
-        "delly": "calls/{sample}.delly.bcf",
-        "lumpy": "calls/{sample}.lumpy.raw.vcf",
-        "tiddit": "calls/{sample}.tiddit.raw.vcf",
-        "cnvkit": "calls/{sample}.cnvkit.cns",
-    }[wildcards.caller].format(sample=wildcards.sample)
+RAW_OUTPUT = {
+    "delly": "calls/{sample}.delly.bcf",
+    "lumpy": "calls/{sample}.lumpy.raw.vcf",
+    "tiddit": "calls/{sample}.tiddit.raw.vcf",
+    "cnvkit": "calls/{sample}.cnvkit.cns",
+}
 
 
 rule harmonise:
     input:
-        calls=caller_output,
+        calls=[RAW_OUTPUT[c] for c in CALLERS],
         fai=REF + ".fai",
     output:
-        "calls/{sample}.{caller}.vcf",
+        expand("calls/{{sample}}.{caller}.vcf", caller=CALLERS),
     log:
-        "logs/harmonise.{sample}.{caller}.log",
+        "logs/harmonise.{sample}.log",
+    benchmark:
+        "benchmarks/harmonise.{sample}.tsv"
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        pairs=lambda wc, input, output: " ".join(
+            f"{c}={i}={o}" for c, i, o in zip(CALLERS, input.calls, output)
+        ),
     shell:
-        "{PY} -m iasante.lag.workflow.svcalls {wildcards.caller} {input.calls} {output} {input.fai} > {log} 2>&1"
+        "{PY} -m iasante.lag.workflow.svcalls {input.fai} {params.pairs} > {log} 2>&1"
