@@ -55,7 +55,7 @@ def test_svg_is_svg() -> None:
 
 
 def test_parse_ic50_censoring() -> None:
-    assert parse_ic50("> 99.5") == (4.0, -1)
+    assert parse_ic50("> 99.5") == (pytest.approx(4.002, abs=1e-3), -1)
     assert parse_ic50("< 0.0500") == (pytest.approx(7.301, abs=1e-3), 1)
     assert parse_ic50("1.0") == (6.0, 0)
     with pytest.raises(ValueError):

@@ -59,6 +59,7 @@ def test_tampered_session_cookie_is_refused(client_as) -> None:  # type: ignore[
     client.cookies.set(SESSION_COOKIE, good[:-2] + ("AA" if good[-2:] != "AA" else "BB"))
     assert client.get("/api/me").status_code == 401
     assert client.get("/", follow_redirects=False).status_code == 303
+    assert [e.detail for e in _denied_events("anonymous")] == ["unknown or forged session cookie"] * 2
 
 
 def test_expired_session_is_refused_and_removed(client_as) -> None:  # type: ignore[no-untyped-def]
@@ -69,6 +70,7 @@ def test_expired_session_is_refused_and_removed(client_as) -> None:  # type: ign
     assert client.get("/api/me").status_code == 401
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(WebSession)) == 0
+    assert [e.detail for e in _denied_events(client.username)] == ["expired session"]
 
 
 def test_failed_logins_are_audited(app_instance) -> None:  # type: ignore[no-untyped-def]
@@ -101,6 +103,7 @@ def test_oversize_and_chunked_bodies_are_refused(client_as, monkeypatch) -> None
     response = admin.post("/api/admin/users", content=b"x" * 10, headers={"X-CSRF-Token": admin.csrf,
                                                                         "content-type": "application/json"})
     assert response.status_code == 413
+    assert [e.resource for e in _denied_events(admin.username)] == ["upload"]
 
 
 def test_secure_headers_are_set(client_as) -> None:  # type: ignore[no-untyped-def]

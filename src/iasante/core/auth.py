@@ -115,10 +115,12 @@ def open_session(session: Session, user: User, ip: str = "") -> WebSession:
 
 def resolve_session(session: Session, session_id: str | None, ip: str = "") -> Principal | None:
     """The principal of a live session (sliding expiry), or ``None`` if unknown, expired or disabled."""
-    if not session_id or len(session_id) > 100:
+    if not session_id:
         return None
-    web_session = session.get(WebSession, session_id)
+    web_session = session.get(WebSession, session_id) if len(session_id) <= 100 else None
     if web_session is None:
+        audit.record(None, "anonymous", "denied", "session", ip=ip, outcome="denied",
+                     detail="unknown or forged session cookie")
         return None
     now = utcnow()
     expires = web_session.expires_at
@@ -127,6 +129,9 @@ def resolve_session(session: Session, session_id: str | None, ip: str = "") -> P
     user = session.get(User, web_session.user_id)
     if expires < now or user is None or not user.active:
         session.delete(web_session)
+        reason = "expired session" if expires < now else "disabled account"
+        audit.record(session, user.username if user else "anonymous", "denied", "session", ip=ip,
+                     outcome="denied", detail=reason)
         return None
     lifetime = timedelta(minutes=get_settings().session_minutes)
     if expires - now < lifetime - timedelta(seconds=60):  # slide the expiry at most once a minute

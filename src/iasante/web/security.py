@@ -8,7 +8,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from iasante.core import i18n
+from iasante.core import audit, i18n
 from iasante.core.auth import Principal, resolve_session
 from iasante.core.config import get_settings
 from iasante.core.db import session_scope
@@ -45,13 +45,19 @@ def _principal_of(session_id: str | None, ip: str) -> Principal | None:
 async def platform_middleware(request: Request, call_next: Handler) -> Response:
     """Refuse oversize bodies early, resolve the session and the language, add secure headers."""
     settings = get_settings()
+    principal = await run_in_threadpool(_principal_of, request.cookies.get(SESSION_COOKIE), client_ip(request))
+    request.state.principal = principal
     declared = request.headers.get("content-length")
+    refusal = None
     if declared is None and "chunked" in request.headers.get("transfer-encoding", "").lower():
-        return JSONResponse({"detail": "chunked request bodies are not accepted; send Content-Length"}, 411)
-    if declared is not None and (not declared.isdigit() or int(declared) > settings.max_upload_bytes):
-        return JSONResponse({"detail": f"request body exceeds {settings.max_upload_bytes} bytes"}, 413)
-    request.state.principal = await run_in_threadpool(_principal_of, request.cookies.get(SESSION_COOKIE),
-                                                      client_ip(request))
+        refusal = (411, "chunked request bodies are not accepted; send Content-Length")
+    elif declared is not None and (not declared.isdigit() or int(declared) > settings.max_upload_bytes):
+        refusal = (413, f"request body exceeds {settings.max_upload_bytes} bytes")
+    if refusal:
+        actor = principal.username if principal else "anonymous"
+        await run_in_threadpool(audit.record, None, actor, "denied", "upload", request.url.path,
+                                ip=client_ip(request), outcome="denied", detail=refusal[1])
+        return JSONResponse({"detail": refusal[1]}, refusal[0])
     token = i18n.current_locale.set(i18n.pick_locale(request.cookies.get(LANG_COOKIE)))
     try:
         response = await call_next(request)
