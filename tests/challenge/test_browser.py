@@ -12,15 +12,20 @@ from .helpers import binary_truth, noisy_scores, scores_csv, spec, truth_csv
 
 
 @pytest.mark.browser
-def test_participant_submits_and_sees_leaderboard(live_server, browser_page, live_login,  # type: ignore[no-untyped-def]
-                                                  tmp_path: Path) -> None:
+def test_participant_submits_and_sees_leaderboard(
+    live_server,
+    browser_page,
+    live_login,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     slug = f"e2e-{uuid.uuid4().hex[:8]}"
     ids, y = binary_truth()
     (tmp_path / "spec.json").write_text(json.dumps(spec(slug)))
     (tmp_path / "truth.csv").write_bytes(truth_csv(ids, y))
     (tmp_path / "preds.csv").write_bytes(scores_csv(ids, noisy_scores(y, 0.3, 0)))
-    created = live_server.cli("challenge", "create", "--spec", str(tmp_path / "spec.json"),
-                              "--truth", str(tmp_path / "truth.csv"))
+    created = live_server.cli(
+        "challenge", "create", "--spec", str(tmp_path / "spec.json"), "--truth", str(tmp_path / "truth.csv")
+    )
     assert created.returncode == 0, created.stderr
     page = browser_page
     live_login(page, live_server, "challenge_participant")
