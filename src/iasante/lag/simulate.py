@@ -114,47 +114,66 @@ def plan_events(
         look_up_option(svtype, SV_TYPES, "SV type")
     if counts.get("TRA", 0) and len(genome) < 2:
         raise InputDataError("translocations need a reference with at least two contigs")
+    for _ in range(50):  # a crowded draw is retried from scratch rather than biased towards small events
+        events = _draw_events(genome, counts, min_size_bp, max_size_bp, ins_size_bp, hom_fraction, rng, margin_bp)
+        if events is not None:
+            return sorted(events, key=lambda e: (list(genome).index(e.chrom), e.start))
+    raise InputDataError(f"cannot place {sum(counts.values())} events of up to {max_size_bp} bp: reference too small")
+
+
+def _draw_events(
+    genome: dict[str, str],
+    counts: dict[str, int],
+    min_size_bp: int,
+    max_size_bp: int,
+    ins_size_bp: tuple[int, int],
+    hom_fraction: float,
+    rng: random.Random,
+    margin_bp: int,
+) -> list[PlantedSV] | None:
+    """One random draw of events (largest placed first); None when they do not fit."""
     taken: dict[str, list[tuple[int, int]]] = {c: [] for c in genome}
-    events: list[PlantedSV] = []
 
-    def _free(chrom: str, start: int, end: int) -> bool:
-        seq = genome[chrom]
-        if start < margin_bp or end > len(seq) - margin_bp:
-            return False
-        if seq[max(0, start - 300) : end + 300].count("N") > 0:
-            return False
-        return all(end + margin_bp <= a or start >= b + margin_bp for a, b in taken[chrom])
-
-    def _place(size: int, chrom: str | None = None) -> tuple[str, int]:
-        for _ in range(10_000):
-            name = chrom or rng.choice([c for c in genome if len(genome[c]) > size + 2 * margin_bp] or [""])
-            if not name:
-                break
+    def _place(size: int, chrom: str | None = None) -> tuple[str, int] | None:
+        names = [chrom] if chrom else [c for c in genome if len(genome[c]) > size + 2 * margin_bp]
+        for _ in range(2000 if names else 0):
+            name = rng.choice(names)
             start = rng.randrange(margin_bp, len(genome[name]) - margin_bp - size)
-            if _free(name, start, start + size):
-                taken[name].append((start, start + size))
+            end = start + size
+            if "N" in genome[name][max(0, start - 300) : end + 300]:
+                continue
+            if all(end + margin_bp <= a or start >= b + margin_bp for a, b in taken[name]):
+                taken[name].append((start, end))
                 return name, start
-        raise InputDataError(f"cannot place a {size} bp event: reference too small for {sum(counts.values())} events")
+        return None
 
-    order = sorted(((t, n) for t, n in counts.items()), key=lambda item: SV_TYPES.index(item[0]))
-    for svtype, count in order:
-        for _ in range(count):
-            genotype = "1/1" if rng.random() < hom_fraction else "0/1"
-            if svtype == "INS":
-                size = rng.randint(*ins_size_bp)
-                chrom, start = _place(1)
-                seq = "".join(rng.choice("ACGT") for _ in range(size))
-                events.append(PlantedSV(chrom, start, start, "INS", genotype, seq=seq))
-            elif svtype == "TRA":
-                first, second = rng.sample(sorted(genome), 2)
-                _, start = _place(1, first)
-                _, start2 = _place(1, second)
-                events.append(PlantedSV(first, start, start, "TRA", "0/1", chrom2=second, start2=start2))
+    plans: list[tuple[str, int]] = []
+    for svtype in sorted(counts, key=SV_TYPES.index):
+        for _ in range(counts[svtype]):
+            if svtype in {"INS", "TRA"}:
+                plans.append((svtype, 1))
             else:
-                size = int(round(10 ** rng.uniform(math.log10(min_size_bp), math.log10(max_size_bp))))
-                chrom, start = _place(size)
-                events.append(PlantedSV(chrom, start, start + size, svtype, genotype))
-    return sorted(events, key=lambda e: (list(genome).index(e.chrom), e.start))
+                plans.append((svtype, int(round(10 ** rng.uniform(math.log10(min_size_bp), math.log10(max_size_bp))))))
+    events: list[PlantedSV] = []
+    for svtype, size in sorted(plans, key=lambda plan: -plan[1]):
+        genotype = "1/1" if rng.random() < hom_fraction else "0/1"
+        if svtype == "TRA":
+            first, second = rng.sample(sorted(genome), 2)
+            place_a, place_b = _place(1, first), _place(1, second)
+            if place_a is None or place_b is None:
+                return None
+            events.append(PlantedSV(first, place_a[1], place_a[1], "TRA", "0/1", chrom2=second, start2=place_b[1]))
+            continue
+        placed = _place(size)
+        if placed is None:
+            return None
+        chrom, start = placed
+        if svtype == "INS":
+            seq = "".join(rng.choice("ACGT") for _ in range(rng.randint(*ins_size_bp)))
+            events.append(PlantedSV(chrom, start, start, "INS", genotype, seq=seq))
+        else:
+            events.append(PlantedSV(chrom, start, start + size, svtype, genotype))
+    return events
 
 
 def _derive_contig(seq: str, events: list[PlantedSV]) -> tuple[str, list[tuple[int, int]]]:

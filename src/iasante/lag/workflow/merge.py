@@ -26,6 +26,8 @@ from iasante.lag.workflow.svcalls import SvCall
 __all__ = ["MergedEvent", "merge_calls", "write_final_vcf"]
 
 PRIORITY = ("delly", "lumpy", "tiddit", "cnvkit")
+# Depth ratios expected for one copy lost (0.5) or gained (1.5) in a diploid genome, with margin for bin noise.
+DEPTH_LOSS, DEPTH_GAIN = 0.7, 1.3
 
 
 @dataclass
@@ -82,6 +84,45 @@ def _overlap_fraction(a: SvCall, b: SvCall) -> float:
     return inter / max(a.end - a.pos, b.end - b.pos, 1)
 
 
+class DepthBins:
+    """Read depth per CNVkit bin (``.cnr``: 0-based half-open bins, depth in x), normalised by the median bin."""
+
+    def __init__(self, cnr: Path) -> None:
+        import numpy as np
+
+        rows = [line.split("\t") for line in Path(cnr).read_text().splitlines()[1:] if line]
+        self._by_chrom: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        depths = np.array([float(r[4]) for r in rows]) if rows else np.zeros(0)
+        median = float(np.median(depths[depths > 0])) if (depths > 0).any() else 0.0
+        for chrom in {r[0] for r in rows}:
+            sel = [r for r in rows if r[0] == chrom]
+            self._by_chrom[chrom] = (
+                np.array([int(r[1]) for r in sel]),
+                np.array([int(r[2]) for r in sel]),
+                np.array([float(r[4]) for r in sel]) / (median or 1.0),
+            )
+
+    def ratio(self, chrom: str, pos: int, end: int) -> float | None:
+        """Median normalised depth of the bins lying wholly inside [pos, end] (1-based), None if none."""
+        import numpy as np
+
+        if chrom not in self._by_chrom:
+            return None
+        starts, ends, depth = self._by_chrom[chrom]
+        inside = (starts >= pos - 1) & (ends <= end)
+        return float(np.median(depth[inside])) if inside.any() else None
+
+
+def _depth_agrees(bins: DepthBins | None, call: SvCall) -> bool:
+    """True when read depth confirms a DEL (< 0.7 of the median bin) or a DUP (> 1.3), like duphold's DHFFC."""
+    if bins is None or call.svtype not in {"DEL", "DUP"}:
+        return False
+    ratio = bins.ratio(call.chrom, call.pos, call.end)
+    if ratio is None:
+        return False
+    return ratio < DEPTH_LOSS if call.svtype == "DEL" else ratio > DEPTH_GAIN
+
+
 def _representative(calls: list[SvCall]) -> SvCall:
     """The call whose breakpoints we trust most: passed, precise, then caller priority, then reads."""
     return min(calls, key=lambda c: (not c.passed, not c.precise, PRIORITY.index(c.caller), -c.reads))
@@ -101,6 +142,7 @@ def merge_calls(
     min_support: int = 2,
     solo_min_reads: int = 10,
     cnv_overlap: float = 0.5,
+    cnr: Path | None = None,
 ) -> list[MergedEvent]:
     """Group calls from a SURVIVOR merge, add CNVkit depth support, and keep the supported events.
 
@@ -110,6 +152,8 @@ def merge_calls(
         min_support: callers needed to publish an event.
         solo_min_reads: a precise, passed delly call with at least this many reads is published alone.
         cnv_overlap: reciprocal overlap for a CNVkit segment to support a DEL/DUP.
+        cnr: CNVkit bin depths; a DEL/DUP whose inner bins show the expected depth change also counts
+            CNVkit as a supporting caller (segmentation misses small or weak-contrast CNVs).
     """
     by_caller = {caller: _read_harmonised(path, caller) for caller, path in harmonised.items()}
     events: list[MergedEvent] = []
@@ -125,9 +169,11 @@ def merge_calls(
                 if ident in calls:
                     members.append(calls[ident])
         if members:
-            events.append(
-                MergedEvent(_representative(members), {m.caller for m in members}, _genotype(members))
-            )
+            events.append(MergedEvent(_representative(members), {m.caller for m in members}, _genotype(members)))
+    bins = DepthBins(cnr) if cnr is not None and Path(cnr).is_file() else None
+    for event in events:
+        if _depth_agrees(bins, event.call):
+            event.callers.add("cnvkit")
     for cnv in by_caller.get("cnvkit", {}).values():
         for event in events:
             if (
@@ -160,9 +206,7 @@ def write_final_vcf(
     import pysam
 
     aliases = read_contig_map(contigs_tsv)
-    lengths = {
-        row.split("\t")[0]: row.split("\t")[2] for row in Path(contigs_tsv).read_text().splitlines() if row
-    }
+    lengths = {row.split("\t")[0]: row.split("\t")[2] for row in Path(contigs_tsv).read_text().splitlines() if row}
     order = {alias: index for index, alias in enumerate(aliases)}
     header = [
         "##fileformat=VCFv4.2",
@@ -258,6 +302,7 @@ def main(config_path: Path) -> None:
         {k: Path(v) for k, v in cfg["harmonised"].items()},
         min_support=cfg["min_support"],
         solo_min_reads=cfg["solo_min_reads"],
+        cnr=Path(cfg["cnr"]) if cfg.get("cnr") else None,
     )
     bands = Cytobands.from_ucsc(Path(cfg["cytoband"])) if cfg.get("cytoband") else None
     count = write_final_vcf(

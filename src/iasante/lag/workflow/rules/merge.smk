@@ -31,6 +31,7 @@ rule publish_vcf:
         calls=expand("calls/{{sample}}.{caller}.vcf", caller=CALLERS),
         fasta=REF,
         contigs="ref/contigs.tsv",
+        cnr=["calls/{sample}.cnvkit.cnr"] if "cnvkit" in CALLERS else [],
     output:
         vcf="results/{sample}.sv.vcf.gz",
         tbi="results/{sample}.sv.vcf.gz.tbi",
@@ -49,6 +50,7 @@ rule publish_vcf:
                 "harmonised": dict(zip(CALLERS, input.calls)),
                 "fasta": input.fasta,
                 "contigs": input.contigs,
+                "cnr": input.cnr[0] if input.cnr else "",
                 "out": output.vcf,
                 "sample": wc.sample,
                 "min_support": config["min_support"],
