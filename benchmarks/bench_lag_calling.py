@@ -1,0 +1,198 @@
+"""Benchmark of the LAG SV/CNV calling workflow (issue 7) on simulated patients of the real chr22 slice.
+
+For each patient (planted DEL/DUP/INV of 1-100 kb plus insertions, 30x paired 150 bp reads, wgsim/ART/dwgsim in
+turn) it measures, in the same run:
+  * the full workflow (``iasante lag run``: reference index, bwa+markdup, delly, lumpy, tiddit, CNVkit,
+    SURVIVOR merge, VCF, QC) - wall time, CPU time and peak memory from the Snakemake benchmark files;
+  * the baseline "bwa + delly alone" (reference index, bwa mem | samtools sort, index, delly call);
+  * accuracy with truvari (DEL+DUP+INV, per type, insertions apart), pooled over patients with 95% bootstrap
+    CIs over events.
+
+Usage: ``.venv/bin/python benchmarks/bench_lag_calling.py [--patients 3] [--seed 100]``; writes
+``bench-results/lag_calling/{summary,params,per_case}.json`` and ``log.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from iasante.core.config import get_settings
+from iasante.lag.calling import run_calling
+from iasante.lag.simulate import score_calls, simulate_patient
+
+REPO = Path(__file__).resolve().parents[1]
+SIMULATORS = ("wgsim", "art", "dwgsim")
+COUNTS = {"DEL": 4, "DUP": 4, "INV": 4, "INS": 2}
+HUMAN_GENOME_MB = 3100
+
+
+def _log(handle: object, message: str) -> None:
+    print(message, flush=True)
+    handle.write(message + "\n")  # type: ignore[attr-defined]
+    handle.flush()  # type: ignore[attr-defined]
+
+
+def _baseline(reference: Path, r1: Path, r2: Path, work: Path, threads: int) -> dict[str, float]:
+    """bwa mem + samtools sort + delly call, the comparison point the issue names; wall s and peak RSS MB."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ref = work / "ref.fa"
+    started, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    script = (
+        f"zcat -f {reference} | sed 's/^>\\([^:]*\\):\\([0-9]*\\)-\\([0-9]*\\)/>\\1_\\2_\\3/' > {ref}"
+        f" && samtools faidx {ref} && bwa index {ref} 2>/dev/null"
+        f" && bwa mem -t {threads} {ref} {r1} {r2} 2>/dev/null | samtools sort -@ {threads} -o {work}/b.bam -"
+        f" && samtools index {work}/b.bam && delly call -g {ref} -o {work}/d.bcf {work}/b.bam > /dev/null 2>&1"
+    )
+    subprocess.run(["bash", "-o", "pipefail", "-c", script], check=True)
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "wall_s": time.monotonic() - started,
+        "cpu_s": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
+        "peak_rss_mb": cpu1.ru_maxrss / 1024,
+    }
+
+
+def _workflow_resources(work: Path) -> dict[str, float]:
+    """CPU seconds and peak RSS (MB) summed/maxed over the Snakemake benchmark files of one run."""
+    cpu, peak = 0.0, 0.0
+    for path in (work / "benchmarks").glob("*.tsv"):
+        with open(path) as handle:
+            row = next(csv.DictReader(handle, delimiter="\t"))
+        cpu += float(row.get("cpu_time", 0) or 0)
+        peak = max(peak, float(row.get("max_rss", 0) or 0))
+    return {"cpu_s": cpu, "peak_rss_mb": peak}
+
+
+def _outcomes(eval_dir: Path) -> dict[str, list[int]]:
+    """Per-event outcomes from truvari's VCFs: truth events (1 found, 0 missed), calls (1 true, 0 false)."""
+    import pysam
+
+    def count(name: str) -> int:
+        path = eval_dir / "bench.DEL_DUP_INV" / f"{name}.vcf.gz"
+        return sum(1 for _ in pysam.VariantFile(str(path))) if path.exists() else 0
+
+    return {"truth": [1] * count("tp-base") + [0] * count("fn"), "calls": [1] * count("tp-comp") + [0] * count("fp")}
+
+
+def _bootstrap(values: list[int], rng: np.random.Generator, n: int = 2000) -> list[float]:
+    if not values:
+        return [float("nan"), float("nan")]
+    array = np.asarray(values)
+    means = array[rng.integers(0, len(array), size=(n, len(array)))].mean(axis=1)
+    return [round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=100)
+    parser.add_argument("--coverage", type=float, default=30.0)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/lag_calling_bench"))
+    parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "lag_calling")
+    args = parser.parse_args()
+    data_dir = get_settings().data_dir
+    if data_dir is None:
+        sys.exit("no data dir (IASANTE_DATA_DIR)")
+    reference = data_dir / "genomics" / "reference" / "hisat2_example_22_20-21M.GRCh37.fa.gz"
+    ref_mb = 1.0
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = open(args.out / "log.txt", "w")
+    cases, truth_outcomes, call_outcomes, ins = [], [], [], {"found": 0, "truth": 0}
+    for index in range(args.patients):
+        seed, simulator = args.seed + index, SIMULATORS[index % len(SIMULATORS)]
+        sample = f"BENCH{seed}"
+        sim = simulate_patient(
+            reference, args.work / sample, sample, COUNTS, coverage=args.coverage, simulator=simulator, seed=seed
+        )
+        r1, r2 = (Path(p) for p in sim["fastq"])  # type: ignore[union-attr]
+        base = _baseline(reference, r1, r2, args.work / f"{sample}_baseline", args.cores)
+        out = args.work / f"{sample}_out"
+        shutil.rmtree(out, ignore_errors=True)
+        started = time.monotonic()
+        result = run_calling(reference, out, fastq=[r1, r2], sample=sample, cores=args.cores)
+        wall = time.monotonic() - started
+        resources = _workflow_resources(Path(result["work_dir"]))
+        scores = score_calls(Path(result["sv_vcf_gz"]), Path(str(sim["truth_vcf"])), args.work / f"{sample}_eval")
+        outcomes = _outcomes(args.work / f"{sample}_eval")
+        truth_outcomes += outcomes["truth"]
+        call_outcomes += outcomes["calls"]
+        ins["found"] += int(scores.get("INS", {}).get("TP", 0))
+        ins["truth"] += int(scores.get("INS", {}).get("truth", 0))
+        case = {
+            "sample": sample,
+            "seed": seed,
+            "simulator": simulator,
+            "workflow_wall_s": round(wall, 1),
+            "workflow_cpu_s": round(resources["cpu_s"], 1),
+            "workflow_peak_rss_mb": resources["peak_rss_mb"],
+            "baseline_wall_s": round(base["wall_s"], 1),
+            "baseline_cpu_s": round(base["cpu_s"], 1),
+            "baseline_peak_rss_mb": round(base["peak_rss_mb"], 1),
+            "ratio_wall": round(wall / base["wall_s"], 2),
+            "scores": scores,
+            "qc": result["qc"],
+        }
+        cases.append(case)
+        _log(
+            log,
+            json.dumps({k: v for k, v in case.items() if k not in {"scores", "qc"}})
+            + f" DEL_DUP_INV={scores.get('DEL_DUP_INV')}",
+        )
+    rng = np.random.default_rng(args.seed)
+    walls = np.array([c["workflow_wall_s"] for c in cases])
+    base_walls = np.array([c["baseline_wall_s"] for c in cases])
+    cpu = np.array([c["workflow_cpu_s"] for c in cases])
+    precision = float(np.mean(call_outcomes)) if call_outcomes else float("nan")
+    recall = float(np.mean(truth_outcomes)) if truth_outcomes else float("nan")
+    summary = {
+        "task": "SV/CNV calling, FASTQ to merged VCF, 30x on 1 Mb of chr22 (GRCh37), planted DEL/DUP/INV 1-100 kb",
+        "patients": len(cases),
+        "precision_DEL_DUP_INV": round(precision, 4),
+        "precision_95ci": _bootstrap(call_outcomes, rng),
+        "recall_DEL_DUP_INV": round(recall, 4),
+        "recall_95ci": _bootstrap(truth_outcomes, rng),
+        "events_truth": len(truth_outcomes),
+        "calls": len(call_outcomes),
+        "insertion_recall": round(ins["found"] / ins["truth"], 4) if ins["truth"] else None,
+        "insertions_truth": ins["truth"],
+        "workflow_wall_s_median": round(float(np.median(walls)), 1),
+        "baseline_bwa_delly_wall_s_median": round(float(np.median(base_walls)), 1),
+        "ratio_workflow_over_baseline_median": round(float(np.median(walls / base_walls)), 2),
+        "workflow_wall_s_per_mb": round(float(np.median(walls)) / ref_mb, 1),
+        "workflow_cpu_s_per_mb": round(float(np.median(cpu)) / ref_mb, 1),
+        "workflow_peak_rss_mb": max(c["workflow_peak_rss_mb"] for c in cases),
+        "projected_30x_human_cpu_hours_linear": round(float(np.median(cpu)) / ref_mb * HUMAN_GENOME_MB / 3600, 1),
+        "targets": {"precision": 0.95, "recall": 0.95, "wall_s_max": 180, "ratio_max": 1.3},
+    }
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    params = {
+        **vars(args),
+        "work": str(args.work),
+        "out": str(args.out),
+        "counts": COUNTS,
+        "simulators": SIMULATORS,
+        "git_commit": commit,
+        "reference_sha256": hashlib.sha256(reference.read_bytes()).hexdigest(),
+        "random_state": args.seed,
+    }
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    (args.out / "params.json").write_text(json.dumps(params, indent=1))
+    (args.out / "per_case.json").write_text(json.dumps(cases, indent=1))
+    _log(log, json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The shipped workflow files: config schema, executor profiles and rule declarations (all rules run in
+test_calling.py)."""
+
+from __future__ import annotations
+
+import re
+
+import jsonschema
+import pytest
+import yaml
+
+from iasante.lag.workflow import PROFILES_DIR, WORKFLOW_DIR
+
+SCHEMA = yaml.safe_load((WORKFLOW_DIR / "schemas" / "config.schema.yaml").read_text())
+RULE_FILES = sorted((WORKFLOW_DIR / "rules").glob("*.smk"))
+RULES = {m for path in RULE_FILES for m in re.findall(r"^\s*rule (\w+):", path.read_text(), re.M)}
+PLUGIN_PREFIX = {"slurm": "slurm-", "kubernetes": "kubernetes-", "azure-batch": "azure-batch-"}
+
+
+def _snakemake_options() -> set[str]:
+    from snakemake.cli import get_argument_parser
+
+    return {s.lstrip("-") for action in get_argument_parser()._actions for s in action.option_strings}
+
+
+def test_schema_accepts_a_fastq_config_and_rejects_mistakes() -> None:
+    good = {"sample": "P1", "reference": "/r.fa", "fastq": ["/a.fq.gz", "/b.fq.gz"]}
+    jsonschema.validate(good, SCHEMA)
+    for bad in ({**good, "sample": "bad name"}, {**good, "fastq": ["/a.fq.gz"]}, {**good, "callers": ["manta"]},
+                {"sample": "P1", "reference": "/r.fa"}, {**good, "min_mapping_rate": 2}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, SCHEMA)
+
+
+@pytest.mark.parametrize("profile", ["local", "slurm", "kubernetes", "azure-batch"])
+def test_profiles_use_real_snakemake_options_and_rules(profile: str) -> None:
+    config = yaml.safe_load((PROFILES_DIR / profile / "config.yaml").read_text())
+    options = _snakemake_options()
+    prefix = PLUGIN_PREFIX.get(profile)
+    unknown = [k for k in config if k not in options and not (prefix and k.startswith(prefix))]
+    assert not unknown, f"{profile}: unknown Snakemake options {unknown}"
+    if profile != "local":
+        assert config["executor"] == profile
+        assert config["jobs"] >= 1 and "mem_mb" in config["default-resources"]
+    for section in ("set-resources", "set-threads"):
+        assert set(config.get(section, {})) <= RULES, f"{profile}: {section} names unknown rules"
+
+
+def test_every_rule_declares_threads_resources_and_log() -> None:
+    for path in RULE_FILES:
+        blocks = re.split(r"^\s*rule ", path.read_text(), flags=re.M)[1:]
+        for block in blocks:
+            name = block.split(":")[0]
+            assert "threads:" in block and "mem_mb=" in block and "log:" in block, f"{path.name}: rule {name}"
