@@ -7,7 +7,8 @@ Definitions (relative day = day − symptom onset, in calendar days):
   started earlier than reported and heart rate stays up during recovery);
 * **evaluable** ("enough data"): a participant with an onset date, at least ``MIN_BASELINE_DAYS`` days with data
   before the window and at least ``MIN_WINDOW_DAYS`` days with data inside it;
-* **sensitivity**: share of evaluable participants with ≥ 1 alert day in the window;
+* **sensitivity**: share of evaluable participants with ≥ 1 alert day in the window (``sensitivity_hr``: the
+  same among those whose *heart-rate* data alone is enough);
 * **false-alert rate**: alert days on away days per 30 away days with data (person-months), pooled.
 """
 
@@ -55,24 +56,33 @@ def per_participant(labelled: pd.DataFrame) -> pd.DataFrame:
         away = data[data["away"]]
         rows.append({
             "user_code": user,
-            "evaluable": bool((data["rel_day"] < WINDOW[0]).sum() >= MIN_BASELINE_DAYS
-                              and len(window) >= MIN_WINDOW_DAYS),
+            "evaluable": _enough(data),
+            "evaluable_hr": _enough(data[data["has_hr"]]) if "has_hr" in data else False,
             "detected": bool(len(alerts_in_window)),
             "first_alert_rel_day": float(alerts_in_window["rel_day"].min()) if len(alerts_in_window) else np.nan,
             "away_days": int(len(away)),
             "away_alert_days": int(away["alert"].sum()),
         })
-    return pd.DataFrame(rows, columns=["user_code", "evaluable", "detected", "first_alert_rel_day",
+    return pd.DataFrame(rows, columns=["user_code", "evaluable", "evaluable_hr", "detected", "first_alert_rel_day",
                                        "away_days", "away_alert_days"])
+
+
+def _enough(days: pd.DataFrame) -> bool:
+    """``MIN_BASELINE_DAYS`` days before the window and ``MIN_WINDOW_DAYS`` days inside it."""
+    return bool((days["rel_day"] < WINDOW[0]).sum() >= MIN_BASELINE_DAYS
+                and days["in_window"].sum() >= MIN_WINDOW_DAYS)
 
 
 def summarise(per_user: pd.DataFrame) -> dict[str, float]:
     """Sensitivity, false alerts per person-month and median lead (relative day of the first window alert)."""
     ev = per_user[per_user["evaluable"]]
+    ev_hr = per_user[per_user["evaluable_hr"]]
     away_days = per_user["away_days"].sum()
     return {
         "n_evaluable": int(len(ev)),
         "sensitivity": float(ev["detected"].mean()) if len(ev) else float("nan"),
+        "n_evaluable_hr": int(len(ev_hr)),
+        "sensitivity_hr": float(ev_hr["detected"].mean()) if len(ev_hr) else float("nan"),
         "false_alerts_per_month": float(per_user["away_alert_days"].sum() / away_days * 30) if away_days else 0.0,
         "median_first_alert_rel_day": float(ev["first_alert_rel_day"].median()) if ev["detected"].any()
         else float("nan"),
@@ -83,14 +93,13 @@ def summarise(per_user: pd.DataFrame) -> dict[str, float]:
 def bootstrap_ci(per_user: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> dict[str, list[float]]:
     """95 % percentile CIs of :func:`summarise`'s rates, resampling participants with replacement."""
     rng = np.random.default_rng(seed)
-    sens, fpr = [], []
+    draws: dict[str, list[float]] = {"sensitivity": [], "sensitivity_hr": [], "false_alerts_per_month": []}
     for _ in range(n_boot):
-        sample = per_user.iloc[rng.integers(0, len(per_user), len(per_user))]
-        stats = summarise(sample)
-        if not np.isnan(stats["sensitivity"]):
-            sens.append(stats["sensitivity"])
-        fpr.append(stats["false_alerts_per_month"])
-    return {"sensitivity": _percentiles(sens), "false_alerts_per_month": _percentiles(fpr)}
+        stats = summarise(per_user.iloc[rng.integers(0, len(per_user), len(per_user))])
+        for name, values in draws.items():
+            if not np.isnan(stats[name]):
+                values.append(stats[name])
+    return {name: _percentiles(values) for name, values in draws.items()}
 
 
 def _percentiles(values: list[float]) -> list[float]:
@@ -113,8 +122,8 @@ def choose_threshold(scores: np.ndarray, labelled: pd.DataFrame, max_false_per_m
     return float(np.nextafter(away_scores[allowed], 1.0))
 
 
-def evaluate_alerts(labelled: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
+def evaluate_alerts(labelled: pd.DataFrame, seed: int = 0, n_boot: int = 2000) -> dict[str, Any]:
     """Summary and bootstrap CIs of a labelled frame with ``alert`` and ``has_data``."""
     per_user = per_participant(labelled)
-    return {**summarise(per_user), "ci95": bootstrap_ci(per_user, seed=seed),
+    return {**summarise(per_user), "ci95": bootstrap_ci(per_user, n_boot=n_boot, seed=seed),
             "per_participant": per_user.to_dict(orient="records")}

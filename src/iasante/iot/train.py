@@ -41,7 +41,9 @@ def load_cohort(folder: Path) -> pd.DataFrame:
     daily = read_wearables(folder / "wearables.csv")
     participants = read_participants(folder / "participants.csv")
     feats = cohort_features(daily)
-    feats["has_data"] = has_data(daily.sort_values(["user_code", "day"]).reset_index(drop=True)).to_numpy()
+    ordered = daily.sort_values(["user_code", "day"]).reset_index(drop=True)
+    feats["has_data"] = has_data(ordered).to_numpy()
+    feats["has_hr"] = ordered[["rhr_bpm", "hr_avg_bpm"]].notna().any(axis=1).to_numpy()
     labelled = label_days(feats, participants)
     labelled["target"] = labelled["in_window"].astype(int)
     labelled["trainable"] = labelled["onset"].notna() & labelled["has_data"] & (
@@ -77,7 +79,8 @@ def _oof_threshold(frame: pd.DataFrame, score_fn: ScoreFn, seed: int) -> float:
     return choose_threshold(scores, frame, THRESHOLD_FALSE_PER_MONTH)
 
 
-def cross_validate(frame: pd.DataFrame, score_fn: ScoreFn, seed: int = SEED) -> dict[str, Any]:
+def cross_validate(frame: pd.DataFrame, score_fn: ScoreFn, seed: int = SEED, n_boot: int = 2000
+                   ) -> dict[str, Any]:
     """Leave-one-participant-out alerts for every user-day, then the issue's metrics with bootstrap CIs."""
     alerts = np.zeros(len(frame), dtype=int)
     thresholds = []
@@ -87,26 +90,26 @@ def cross_validate(frame: pd.DataFrame, score_fn: ScoreFn, seed: int = SEED) -> 
         threshold = _oof_threshold(train, score_fn, seed)
         thresholds.append(threshold)
         alerts[test_mask] = (score_fn(train, frame[test_mask], frame) >= threshold).astype(int)
-    result = evaluate_alerts(frame.assign(alert=alerts), seed=seed)
+    result = evaluate_alerts(frame.assign(alert=alerts), seed=seed, n_boot=n_boot)
     result["threshold_median"] = float(np.median(thresholds))
     return result
 
 
 def train(out_path: Path = WEIGHTS_FILE, folder: Path | None = None,
-          on_progress: Callable[[float, str], None] | None = None) -> dict[str, Any]:
+          on_progress: Callable[[float, str], None] | None = None, n_boot: int = 2000) -> dict[str, Any]:
     """Evaluate the model and the two rule baselines, refit the model on all participants and save it.
 
     Returns:
         The metrics written beside the weights (``metrics.json``).
     """
     frame = load_cohort(folder or welltory_dir())
-    report: dict[str, Any] = {"seed": SEED, "protocol": __doc__.split("\n\n")[1].replace("\n", " ")}
+    report: dict[str, Any] = {"seed": SEED, "n_boot": n_boot, "protocol": __doc__.split("\n\n")[1].replace("\n", " ")}
     methods = {"model": _model_scores, "rhr_diff": _column_scores("rhr_diff_3d"),
                "cusum": _column_scores("cusum_hr")}
     for i, (name, fn) in enumerate(methods.items()):
         if on_progress:
             on_progress(i / (len(methods) + 1), f"cross-validating {name}")
-        report[name] = cross_validate(frame, fn)
+        report[name] = cross_validate(frame, fn, n_boot=n_boot)
     detector = EarlyWarningDetector().fit(_healthy(frame))
     detector.threshold = _oof_threshold(frame, _model_scores, SEED)
     detector.save(out_path)

@@ -1,0 +1,73 @@
+"""Detector: online features, tail calibration, committed weights, seeded training reproduces itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from iasante.core.errors import ModelNotReadyError
+from iasante.iot.evaluate import choose_threshold, per_participant, summarise
+from iasante.iot.features import FEATURES, person_features
+from iasante.iot.model import WEIGHTS_FILE, EarlyWarningDetector, load_detector
+from iasante.iot.train import train
+
+DEMO = Path(__file__).resolve().parents[2] / "src" / "iasante" / "iot" / "demo"
+
+
+def test_features_shape_and_causality() -> None:
+    days = pd.date_range("2020-01-01", periods=20)
+    daily = pd.DataFrame({"day": days, "rhr_bpm": [60.0] * 15 + [70, 72, np.nan, 75, 76], "steps": 5000.0})
+    feats = person_features(daily)
+    assert len(feats) == 20 and set(FEATURES) <= set(feats.columns)
+    truncated = person_features(daily.iloc[:16])
+    np.testing.assert_allclose(feats[list(FEATURES)].iloc[:16].to_numpy(), truncated[list(FEATURES)].to_numpy())
+    assert feats["z_rhr_bpm"].iloc[15] > 3 and feats["cusum_hr"].iloc[19] > feats["cusum_hr"].iloc[15]
+    assert feats["z_rhr_bpm"].iloc[:4].eq(0).all()  # no baseline yet
+
+
+def test_committed_weights_load_and_are_small() -> None:
+    det = load_detector()
+    assert WEIGHTS_FILE.stat().st_size < 1_000_000 and 0.5 < det.threshold < 1.0
+    assert set(det.reference_) >= {"hr_z", "cusum_hr", "z_steps"}
+
+
+def test_unfitted_and_missing_weights_raise(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotReadyError):
+        EarlyWarningDetector().predict_proba_features(pd.DataFrame({f: [0.0] for f in FEATURES}))
+    with pytest.raises(ModelNotReadyError):
+        load_detector(tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ModelNotReadyError):
+        load_detector(tmp_path / "bad.json")
+
+
+def test_threshold_respects_false_alert_budget() -> None:
+    frame = pd.DataFrame({"away": [True] * 300 + [False] * 10, "has_data": True, "onset": pd.Timestamp("2020")})
+    scores = np.r_[np.linspace(0, 1, 300), np.ones(10)]
+    threshold = choose_threshold(scores, frame, max_false_per_month=1.0)  # 10 allowed on 300 days
+    assert int((scores[:300] >= threshold).sum()) == 10
+
+
+def test_metrics_per_participant() -> None:
+    rows = []
+    for rel in range(-40, 10):
+        rows.append({"user_code": "u1", "rel_day": rel, "in_window": -7 <= rel <= 3, "away": rel < -14,
+                     "has_data": True, "has_hr": True, "alert": int(rel in (-3, -30)), "onset": pd.Timestamp("2020-04-01")})
+    per_user = per_participant(pd.DataFrame(rows))
+    stats = summarise(per_user)
+    assert stats["sensitivity"] == 1.0 and stats["median_first_alert_rel_day"] == -3
+    assert stats["n_evaluable_hr"] == 1
+    assert stats["false_alerts_per_month"] == pytest.approx(1 / 26 * 30)
+
+
+def test_training_is_seeded_and_reproducible(tmp_path: Path) -> None:
+    first = train(tmp_path / "a" / "detector.json", folder=DEMO, n_boot=50)
+    second = train(tmp_path / "b" / "detector.json", folder=DEMO, n_boot=50)
+    assert (tmp_path / "a" / "detector.json").read_text() == (tmp_path / "b" / "detector.json").read_text()
+    assert first["model"]["sensitivity"] == second["model"]["sensitivity"]
+    metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert {"model", "rhr_diff", "cusum", "final_threshold"} <= set(metrics)
