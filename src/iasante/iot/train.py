@@ -1,9 +1,10 @@
 """Seeded training and participant-held-out evaluation of the early-warning detector on Welltory data.
 
-Protocol: leave-one-participant-out. For each held-out participant, the detector's healthy-day tails are learned
-from the others' days away from onset and its alert threshold is chosen on the others' inner 5-fold out-of-fold scores (false alerts away from onset
-≤ ``THRESHOLD_FALSE_PER_MONTH``); the held-out participant's alerts then count towards the metrics. The rule
-baselines (RHR-Diff, CuSum) get their thresholds the same way. The committed model is refitted on everyone.
+Protocol: leave-one-participant-out. For each held-out participant, the detector's healthy-day tails are
+learned from the others' days away from onset and its alert threshold is chosen on the others' inner 5-fold
+out-of-fold scores (false alerts away from onset ≤ ``THRESHOLD_FALSE_PER_MONTH``); the held-out participant's
+alerts then count towards the metrics. The rule baselines (RHR-Diff, CuSum) get their thresholds the same way.
+The committed model is refitted on everyone.
 """
 
 from __future__ import annotations
