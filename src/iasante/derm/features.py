@@ -71,25 +71,25 @@ def compute_abcd(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:
     }
 
 
-def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """ABCD values plus colour, shape and texture statistics, as one feature vector.
+def compute_descriptors(image: np.ndarray, mask: np.ndarray, abcd: dict[str, float] | None = None) -> np.ndarray:
+    """ABCD values (``abcd`` when already computed) plus colour, shape and texture statistics, as one vector.
 
     Returns:
         float32 vector of length :data:`N_DESCRIPTORS` (order fixed by :func:`descriptor_names`).
     """
-    abcd = compute_abcd(image, mask)
+    abcd = abcd if abcd is not None else compute_abcd(image, mask)
     inside = mask if mask.any() else np.ones_like(mask)
     outside = ~ndi.binary_dilation(inside, iterations=5)
     if outside.sum() < 50:
         outside = ~inside if (~inside).any() else inside
-    hsv = rgb2hsv(image)
+    hsv_inside = rgb2hsv(image[inside][:, None, :])[:, 0, :]
     gray = image.mean(axis=2)
     gradient = np.hypot(ndi.sobel(gray, 0), ndi.sobel(gray, 1))
     border = inside ^ ndi.binary_erosion(inside, iterations=2)
     props = regionprops(inside.astype(np.uint8))[0]
     values = [abcd[name] for name in ABCD_NAMES] + [abcd[f"colour_{n}"] for n in ABCD_COLOURS]
-    values += list(image[inside].mean(0)) + list(image[inside].std(0)) + list(hsv[inside].mean(0))
-    values += list(hsv[inside].std(0)) + list(image[outside].mean(0) - image[inside].mean(0))
+    values += list(image[inside].mean(0)) + list(image[inside].std(0)) + list(hsv_inside.mean(0))
+    values += list(hsv_inside.std(0)) + list(image[outside].mean(0) - image[inside].mean(0))
     values += [inside.mean(), props.eccentricity, props.solidity, gradient[border].mean() if border.any() else 0,
                gradient[inside].mean(), gray[inside].std(), np.percentile(gray[inside], 5),
                np.percentile(gray[inside], 95)]

@@ -111,10 +111,10 @@ class MelanomaClassifier:
         self._check_loaded()
         prepared = prepare(image)
         clean, mask = prepared["clean"], prepared["mask"]
-        descriptors = compute_descriptors(clean, mask)[None]  # type: ignore[arg-type]
+        abcd = compute_abcd(clean, mask)  # type: ignore[arg-type]
+        descriptors = compute_descriptors(clean, mask, abcd)[None]  # type: ignore[arg-type]
         probs = self.predict_prepared(prepared["net"][None], descriptors)[0]  # type: ignore[index]
         p_mel = float(probs[self.diagnoses.index("mel")])
-        abcd = compute_abcd(clean, mask)  # type: ignore[arg-type]
         return Analysis(
             probabilities={d: float(p) for d, p in zip(self.diagnoses, probs, strict=True)},
             p_melanoma=p_mel,
