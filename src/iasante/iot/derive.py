@@ -7,6 +7,7 @@ alert it causes commit together.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 import pandas as pd
@@ -38,19 +39,25 @@ def news2_for(session: Session, patient: Patient, since: datetime) -> list[Score
         .where(Reading.patient_id == patient.id, Reading.metric.in_(NEWS2_METRICS),
                Reading.ts >= since - VITAL_SET_WINDOW)
         .order_by(Reading.ts)).all()
-    new_times = sorted({_aware(r.ts) for r in rows if _aware(r.ts) >= since and r.metric in REQUIRED_NEWS2})
+    if not set(REQUIRED_NEWS2) <= {r.metric for r in rows}:
+        return []  # no complete vital set possible: skip the scan (high-rate heart-rate streams)
+    latest: dict[str, tuple[datetime, float]] = {}
+    complete: dict[datetime, dict[str, float]] = {}
+    for raw_ts, group in groupby(rows, key=lambda r: r.ts):  # one pass, a reading time at a time
+        ts, metrics = _aware(raw_ts), set()
+        for r in group:
+            latest[r.metric] = (ts, r.value)
+            metrics.add(r.metric)
+        if ts >= since and metrics & set(REQUIRED_NEWS2):
+            current = {m: v for m, (t, v) in latest.items() if ts - VITAL_SET_WINDOW <= t}
+            if all(m in current for m in REQUIRED_NEWS2):
+                complete[ts] = current
     scores = []
-    for ts in new_times[-50:]:
-        latest: dict[str, float] = {}
-        for r in rows:
-            if ts - VITAL_SET_WINDOW <= _aware(r.ts) <= ts:
-                latest[r.metric] = r.value
-        if any(m not in latest for m in REQUIRED_NEWS2):
-            continue
-        assumed = [m for m in ("on_oxygen", "consciousness") if m not in latest]
-        vitals = VitalSet(latest["resp_rate"], latest["spo2_pct"], patient.spo2_scale,
-                          bool(latest.get("on_oxygen", 0)), latest["systolic_bp"], latest["hr_bpm"],
-                          ACVPU[int(latest.get("consciousness", 0))], latest["temp_c"])
+    for ts, values in list(complete.items())[-50:]:
+        assumed = [m for m in ("on_oxygen", "consciousness") if m not in values]
+        vitals = VitalSet(values["resp_rate"], values["spo2_pct"], patient.spo2_scale,
+                          bool(values.get("on_oxygen", 0)), values["systolic_bp"], values["hr_bpm"],
+                          ACVPU[int(values.get("consciousness", 0))], values["temp_c"])
         parts = parameter_scores(vitals)
         total = sum(parts.values())
         risk = risk_band(total, 3 in parts.values())
