@@ -18,9 +18,7 @@ app = typer.Typer(
 def predict(
     paths: Annotated[
         list[str],
-        typer.Argument(
-            help="PNG/JPEG slices, DICOM files, NIfTI volumes, or folders (one folder = one series)."
-        ),
+        typer.Argument(help="PNG/JPEG slices, DICOM files, NIfTI volumes, or folders (one folder = one series)."),
     ],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write (default: stdout).")] = None,
     heatmaps: Annotated[
@@ -51,9 +49,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed (split, folds, initialisation, augmentation).")] = 0,
     folds: Annotated[int, typer.Option(min=2, help="Patient-disjoint CV folds = ensemble members.")] = 5,
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs per member.")] = 20,
-    out: Annotated[
-        Path | None, typer.Option(help="Weights folder (default: the package's weights/).")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Weights folder (default: the package's weights/).")] = None,
     cache: Annotated[Path, typer.Option(help="Pre-processed array cache.")] = Path("/tmp/ct_cache"),
 ) -> None:
     """Reproduce the committed weights from ../shared/data/ct (seeded, CPU) and measure them."""

@@ -24,9 +24,7 @@ class CtStudy(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     owner: Mapped[str] = mapped_column(String(64), index=True)
     patient: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    file_id: Mapped[str | None] = mapped_column(
-        ForeignKey("core_file.id", ondelete="SET NULL"), nullable=True
-    )
+    file_id: Mapped[str | None] = mapped_column(ForeignKey("core_file.id", ondelete="SET NULL"), nullable=True)
     input_name: Mapped[str] = mapped_column(String(255))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("core_job.id", ondelete="SET NULL"), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")

@@ -48,9 +48,7 @@ def _ece(prob: np.ndarray, y: np.ndarray, n_bins: int = 10) -> float:
     )
 
 
-def _per_source(
-    table: pd.DataFrame, probs: np.ndarray, rows: np.ndarray, config: TriageConfig
-) -> dict[str, Any]:
+def _per_source(table: pd.DataFrame, probs: np.ndarray, rows: np.ndarray, config: TriageConfig) -> dict[str, Any]:
     out = {}
     for source, idx in table.iloc[rows].groupby("source").indices.items():
         r = rows[idx]
@@ -64,9 +62,7 @@ def _per_source(
     return out
 
 
-def _shortcut_baseline(
-    table: pd.DataFrame, raw: np.ndarray, is_test: np.ndarray, seed: int
-) -> dict[str, Any]:
+def _shortcut_baseline(table: pd.DataFrame, raw: np.ndarray, is_test: np.ndarray, seed: int) -> dict[str, Any]:
     """COVID AUC of a model that sees only image size and global intensity: how much a shortcut could give."""
     y = table.y_covid.to_numpy()
     clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed).fit(raw[~is_test], y[~is_test])
@@ -98,9 +94,7 @@ def _md_series(
         if (root / "dicom" / patient).is_dir():
             inputs["dicom"] = load_input(root / "dicom" / patient).slices
         for kind, slices in inputs.items():
-            x = np.stack(
-                [np.round(to_model_input(s, config.input_size_px) * 255).astype(np.uint8) for s in slices]
-            )
+            x = np.stack([np.round(to_model_input(s, config.input_size_px) * 255).astype(np.uint8) for s in slices])
             lung = np.array([lung_fraction(s) for s in slices])
             probs = _calibrate(predict_logits(members[md_fold[patient]], x), config)
             p_abn, p_cov, drivers = aggregate_series(probs[:, 0], probs[:, 1], lung, config.series_top_frac)
@@ -115,10 +109,7 @@ def _md_series(
                 "correct": call == expected,
                 "fold_model": md_fold[patient],
             }
-            log(
-                f"  series {patient}/{kind}: {call} (expected {expected}) "
-                f"p_abn={p_abn:.3f} p_covid={p_cov:.3f}"
-            )
+            log(f"  series {patient}/{kind}: {call} (expected {expected}) p_abn={p_abn:.3f} p_covid={p_cov:.3f}")
     return out
 
 

@@ -50,9 +50,7 @@ def window_hu(hu: np.ndarray, window: tuple[float, float] = LUNG_WINDOW_HU) -> n
 
 def _check_slice(name: str, arr: np.ndarray) -> np.ndarray:
     if arr.ndim != 2 or min(arr.shape) < MIN_SIDE_PX:
-        raise InputDataError(
-            f"{name}: image of shape {arr.shape} is not a CT slice (need 2-D, >= {MIN_SIDE_PX} px)"
-        )
+        raise InputDataError(f"{name}: image of shape {arr.shape} is not a CT slice (need 2-D, >= {MIN_SIDE_PX} px)")
     if float(arr.max() - arr.min()) < 1e-3:
         raise InputDataError(f"{name}: image is blank (constant intensity)")
     return arr
@@ -145,9 +143,7 @@ def read_nifti(path: Path) -> CtSeries:
     if vol.ndim != 3:
         raise InputDataError(f"{path}: NIfTI of shape {vol.shape}; expected a 3-D CT volume")
     if float(vol.min()) > -200.0:
-        raise InputDataError(
-            f"{path}: values {vol.min():.0f}..{vol.max():.0f} do not look like CT Hounsfield units"
-        )
+        raise InputDataError(f"{path}: values {vol.min():.0f}..{vol.max():.0f} do not look like CT Hounsfield units")
     slices = [_check_slice(str(path), window_hu(np.flipud(vol[:, :, z].T))) for z in range(vol.shape[2])]
     zooms = img.header.get_zooms()
     return CtSeries(

@@ -41,9 +41,7 @@ class CovidTriageNet(nn.Module):
 
     def __init__(self, channels: tuple[int, ...] = (16, 32, 64, 128), dropout: float = 0.3):
         super().__init__()
-        layers: list[nn.Module] = [
-            Convolution(2, 1, channels[0], strides=2, kernel_size=5, norm="batch", act="relu")
-        ]
+        layers: list[nn.Module] = [Convolution(2, 1, channels[0], strides=2, kernel_size=5, norm="batch", act="relu")]
         for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
             layers.append(ResidualUnit(2, c_in, c_out, strides=2, subunits=2, norm="batch", act="relu"))
         self.features = nn.Sequential(*layers)

@@ -84,10 +84,7 @@ class CtTriage:
         import torch
 
         with torch.no_grad():
-            logits = [
-                self.net_(torch.from_numpy(x[b : b + batch_size])).numpy()
-                for b in range(0, len(x), batch_size)
-            ]
+            logits = [self.net_(torch.from_numpy(x[b : b + batch_size])).numpy() for b in range(0, len(x), batch_size)]
         return sigmoid(np.concatenate(logits))
 
     def predict_series(self, series: CtSeries) -> SeriesResult:
@@ -97,9 +94,7 @@ class CtTriage:
             p_abn, p_cov, drivers = float(probs[0, 0]), float(probs[0, 1]), [0]
         else:
             lung = np.array([lung_fraction(s) for s in series.slices])
-            p_abn, p_cov, drivers = aggregate_series(
-                probs[:, 0], probs[:, 1], lung, self.config_.series_top_frac
-            )
+            p_abn, p_cov, drivers = aggregate_series(probs[:, 0], probs[:, 1], lung, self.config_.series_top_frac)
         return SeriesResult(
             series.name,
             p_abn,
@@ -113,11 +108,15 @@ class CtTriage:
 
 
 def load(weights_dir: Path = WEIGHTS_DIR) -> CtTriage:
-    """The process-wide model for ``weights_dir`` (loaded once; thread-safe)."""
+    """The process-wide model for ``weights_dir`` (loaded once; thread-safe).
+
+    PyTorch runs on one intra-op thread: a slice takes tens of milliseconds anyway, and on a shared 2-core
+    host two spinning threads were measured 30x slower than one (benchmarks/bench_ct.py).
+    """
     with _lock:
         if weights_dir not in _cache:
             import torch
 
-            torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+            torch.set_num_threads(1)
             _cache[weights_dir] = CtTriage(weights_dir)
         return _cache[weights_dir]

@@ -10,8 +10,26 @@ import numpy as np
 from scipy import ndimage
 
 INPUT_SIZE_PX = 128
+MAX_SIDE_PX = 256  # the training slices' resolution: larger inputs (512 px DICOM) are reduced to it first
 _BODY_THRESHOLD = 0.45  # lung window: -675 HU; soft tissue and bone are above, air below
 _LUNG_THRESHOLD = 0.35  # -825 HU: aerated lung inside the body
+
+
+def limit_size(slice_01: np.ndarray, max_side_px: int = MAX_SIDE_PX) -> np.ndarray:
+    """Downscale ``(H, W)`` so its longest side is at most ``max_side_px`` (area-like bilinear), else return it.
+
+    The training PNGs were made this way from 512 px scans, so a 512 px DICOM slice then looks like them,
+    and the masks below cost a quarter as much.
+    """
+    from PIL import Image
+
+    h, w = slice_01.shape
+    if max(h, w) <= max_side_px:
+        return slice_01
+    scale = max_side_px / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    img = Image.fromarray(slice_01.astype(np.float32), mode="F").resize(size, Image.BILINEAR, reducing_gap=2.0)
+    return np.asarray(img, dtype=np.float32)
 
 
 def body_mask(slice_01: np.ndarray) -> np.ndarray:
@@ -26,6 +44,7 @@ def body_mask(slice_01: np.ndarray) -> np.ndarray:
 
 def lung_fraction(slice_01: np.ndarray) -> float:
     """Share of the body area that is aerated (< -825 HU): ~0 above the apices or below the bases."""
+    slice_01 = limit_size(slice_01)
     body = body_mask(slice_01)
     area = float(body.sum())
     if area < 0.02 * slice_01.size:
@@ -56,6 +75,6 @@ def to_model_input(slice_01: np.ndarray, size_px: int = INPUT_SIZE_PX) -> np.nda
     """One slice ``(H, W)`` in ``[0, 1]`` -> network input ``(1, size_px, size_px)`` float32 in ``[0, 1]``."""
     from PIL import Image
 
-    square = crop_to_body(slice_01)
+    square = crop_to_body(limit_size(slice_01))
     img = Image.fromarray(square.astype(np.float32), mode="F").resize((size_px, size_px), Image.BILINEAR)
     return np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)[None]

@@ -50,16 +50,10 @@ def system_status() -> dict[str, str]:
 
 
 def model_version() -> str:
-    return (
-        TriageConfig.load(WEIGHTS_DIR / "config.json").version
-        if (WEIGHTS_DIR / "config.json").exists()
-        else "?"
-    )
+    return TriageConfig.load(WEIGHTS_DIR / "config.json").version if (WEIGHTS_DIR / "config.json").exists() else "?"
 
 
-def predict_paths(
-    paths: Sequence[str], heatmaps_dir: Path | None = None
-) -> tuple[list[dict[str, object]], list[str]]:
+def predict_paths(paths: Sequence[str], heatmaps_dir: Path | None = None) -> tuple[list[dict[str, object]], list[str]]:
     """One contract row per path (image, DICOM file, NIfTI or series folder); bad inputs become error lines.
 
     With ``heatmaps_dir``, Grad-CAM PNGs of the slices that drove each call are written there.
@@ -120,9 +114,7 @@ def create_study(
 ) -> CtStudy:
     """Validate and store an upload (encrypted) and record a queued study (audited); see :func:`submit`."""
     patient = pseudonymise(patient_id) if patient_id else None
-    stored = store_upload(
-        session, data, filename, owner=owner, allowed=UPLOAD_SUFFIXES, patient=patient, ip=ip
-    )
+    stored = store_upload(session, data, filename, owner=owner, allowed=UPLOAD_SUFFIXES, patient=patient, ip=ip)
     study = CtStudy(
         owner=owner,
         patient=patient,
@@ -133,9 +125,7 @@ def create_study(
     )
     session.add(study)
     session.flush()
-    audit.record(
-        session, owner, "create", "ct_study", study.id, patient=patient, ip=ip, detail=stored.original_name
-    )
+    audit.record(session, owner, "create", "ct_study", study.id, patient=patient, ip=ip, detail=stored.original_name)
     return study
 
 
@@ -299,9 +289,7 @@ def load_demo(owner: str) -> str:
         for name, data in demo_inputs():
             if name not in present:
                 added.append(
-                    create_study(
-                        session, data, name, owner=owner, patient_id=f"DEMO-{Path(name).stem}", demo=True
-                    ).id
+                    create_study(session, data, name, owner=owner, patient_id=f"DEMO-{Path(name).stem}", demo=True).id
                 )
     for study_id in added:
         submit(study_id, owner, in_process=True)

@@ -69,9 +69,7 @@ def _augmenter(seed: int):  # type: ignore[no-untyped-def]
         [
             RandFlip(prob=0.5, spatial_axis=1),
             RandFlip(prob=0.2, spatial_axis=0),
-            RandAffine(
-                prob=0.8, rotate_range=0.26, scale_range=0.15, translate_range=(8, 8), padding_mode="zeros"
-            ),
+            RandAffine(prob=0.8, rotate_range=0.26, scale_range=0.15, translate_range=(8, 8), padding_mode="zeros"),
             RandAdjustContrast(prob=0.5, gamma=(0.7, 1.5)),
             RandScaleIntensity(prob=0.3, factors=0.15),
             RandGaussianSmooth(prob=0.3, sigma_x=(0.3, 1.2), sigma_y=(0.3, 1.2)),
@@ -85,9 +83,7 @@ def _augmenter(seed: int):  # type: ignore[no-untyped-def]
 def _masked_bce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy over both heads; targets ``-1`` are ignored. Shapes ``(N, 2)``."""
     mask = targets >= 0
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(
-        logits, targets.clamp(min=0), reduction="none"
-    )
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets.clamp(min=0), reduction="none")
     return (loss * mask).sum() / mask.sum().clamp(min=1)
 
 
@@ -117,9 +113,7 @@ def fit_member(
             idx = order[b : b + batch_size]
             if len(idx) < 2:
                 continue
-            batch = torch.stack(
-                [torch.as_tensor(aug(torch.from_numpy(x[i].astype(np.float32) / 255.0))) for i in idx]
-            )
+            batch = torch.stack([torch.as_tensor(aug(torch.from_numpy(x[i].astype(np.float32) / 255.0))) for i in idx])
             loss = _masked_bce(net(batch.float()), targets[idx])
             opt.zero_grad()
             loss.backward()

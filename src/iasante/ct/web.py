@@ -30,9 +30,7 @@ async def _read_upload(upload: UploadFile) -> tuple[bytes, str]:
     return data, upload.filename or "upload"
 
 
-async def _create(
-    request: Request, db: DbSession, who: Principal, upload: UploadFile, patient_id: str
-) -> int:
+async def _create(request: Request, db: DbSession, who: Principal, upload: UploadFile, patient_id: str) -> int:
     data, name = await _read_upload(upload)
     study = service.create_study(
         db, data, name, owner=who.username, patient_id=patient_id.strip() or None, ip=client_ip(request)
@@ -71,8 +69,7 @@ def result(request: Request, study_id: int, db: DbSession, who: Reader) -> HTMLR
     if study.result:
         r = study.result
         drivers = [
-            (k, r["slice_ids"][i], r["slice_p_abnormal"][i], r["slice_p_covid"][i])
-            for k, i in enumerate(r["drivers"])
+            (k, r["slice_ids"][i], r["slice_p_abnormal"][i], r["slice_p_covid"][i]) for k, i in enumerate(r["drivers"])
         ]
     return render(request, "ct/result.html", {"study": study, "drivers": drivers})
 

@@ -21,9 +21,7 @@ def upgrade() -> None:
         sa.Column("created_at", TZ, nullable=False, index=True),
         sa.Column("owner", sa.String(64), nullable=False, index=True),
         sa.Column("patient", sa.String(64), nullable=True, index=True),
-        sa.Column(
-            "file_id", sa.String(36), sa.ForeignKey("core_file.id", ondelete="SET NULL"), nullable=True
-        ),
+        sa.Column("file_id", sa.String(36), sa.ForeignKey("core_file.id", ondelete="SET NULL"), nullable=True),
         sa.Column("input_name", sa.String(255), nullable=False),
         sa.Column("job_id", sa.Integer, sa.ForeignKey("core_job.id", ondelete="SET NULL"), nullable=True),
         sa.Column("status", sa.String(16), nullable=False, server_default="queued"),
