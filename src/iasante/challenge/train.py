@@ -204,7 +204,10 @@ def build_all(seed: int = 0, on_item: Callable[[], None] | None = None) -> dict[
     data_dir = get_settings().data_dir
     if data_dir is None or not data_dir.is_dir():
         raise ConfigError("data folder not found: set IASANTE_DATA_DIR to the shared data (../shared/data)")
-    results = {demo.slug: build_demo(demo, data_dir, seed, on_item) for demo in DEMOS}
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # one BLAS thread: shared CPUs, and bitwise-reproducible solver results
+        results = {demo.slug: build_demo(demo, data_dir, seed, on_item) for demo in DEMOS}
     summary = {"seed": seed, "n_bootstrap": N_BOOTSTRAP, "challenges": results}
     (WEIGHTS_DIR / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
