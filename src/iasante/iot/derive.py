@@ -6,6 +6,7 @@ alert it causes commit together.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any
@@ -21,6 +22,9 @@ from iasante.iot.news2 import VitalSet, parameter_scores, risk_band
 
 NEWS2_METRICS = ("resp_rate", "spo2_pct", "systolic_bp", "hr_bpm", "temp_c", "on_oxygen", "consciousness")
 REQUIRED_NEWS2 = ("resp_rate", "spo2_pct", "systolic_bp", "hr_bpm", "temp_c")
+# A new vital set is taken when one of these is measured (heart rate alone streams continuously from wearables
+# and is then taken as the latest value, so a 1 Hz pulse stream does not re-score NEWS2 every second).
+SET_TRIGGERS = frozenset(NEWS2_METRICS) - {"hr_bpm"}
 VITAL_SET_WINDOW = timedelta(hours=4)  # a vital set = latest value of each parameter in the past 4 h
 DAILY_AGG = {"rhr_bpm": "avg", "hr_bpm": "avg", "steps": "sum", "spo2_pct": "avg", "temp_c": "avg",
              "sleep_h": "sum"}
@@ -48,7 +52,7 @@ def news2_for(session: Session, patient: Patient, since: datetime) -> list[Score
         for r in group:
             latest[r.metric] = (ts, r.value)
             metrics.add(r.metric)
-        if ts >= since and metrics & set(REQUIRED_NEWS2):
+        if ts >= since and metrics & SET_TRIGGERS:
             current = {m: v for m, (t, v) in latest.items() if ts - VITAL_SET_WINDOW <= t}
             if all(m in current for m in REQUIRED_NEWS2):
                 complete[ts] = current
@@ -102,21 +106,61 @@ def early_alerts_for(session: Session, patient_id: int, since: datetime, detecto
     return result
 
 
-def update_patients(session: Session, patient_ids: set[int], since: datetime,
-                    detector: EarlyWarningDetector | None) -> None:
-    """Recompute NEWS2 and early alerts for the patients touched by a batch whose readings start at ``since``."""
-    for patient in session.scalars(select(Patient).where(Patient.id.in_(patient_ids))):
-        news2_for(session, patient, since)
-        if detector is not None:
-            early_alerts_for(session, patient.id, since, detector)
+class EarlyAlertThrottle:
+    """Runs the daily detector for a patient at most once every ``interval_s``.
+
+    Its inputs are daily summaries, so re-running it on every batch of a 1 Hz heart-rate stream is wasted work;
+    deferred runs are remembered and done by :meth:`run_pending` when the stream goes quiet.
+    """
+
+    def __init__(self, interval_s: float = 5.0) -> None:
+        self.interval_s = interval_s
+        self._last: dict[int, float] = {}
+        self._pending: dict[int, datetime] = {}
+
+    def due(self, patient_id: int, since: datetime) -> bool:
+        """True if the detector should run now; otherwise the run is deferred (earliest ``since`` kept)."""
+        now = time.monotonic()
+        if now - self._last.get(patient_id, -1e9) >= self.interval_s:
+            self._last[patient_id] = now
+            self._pending.pop(patient_id, None)
+            return True
+        self._pending[patient_id] = min(since, self._pending.get(patient_id, since))
+        return False
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def run_pending(self, session: Session, detector: EarlyWarningDetector) -> int:
+        """Run every deferred detection; returns how many patients were updated."""
+        pending, self._pending = self._pending, {}
+        for patient_id, since in pending.items():
+            self._last[patient_id] = time.monotonic()
+            early_alerts_for(session, patient_id, since, detector)
+        return len(pending)
+
+
+def update_patients(session: Session, result: IngestResult, detector: EarlyWarningDetector | None,
+                    throttle: EarlyAlertThrottle | None = None) -> None:
+    """Recompute NEWS2 (new vital sets) and early alerts (new daily data) for the patients of a batch."""
+    if result.since is None:
+        return
+    for patient in session.scalars(select(Patient).where(Patient.id.in_(result.patients))):
+        metrics = result.metrics.get(patient.id, set())
+        if metrics & SET_TRIGGERS:
+            news2_for(session, patient, result.since)
+        if detector is not None and metrics & set(DAILY_AGG) and (
+                throttle is None or throttle.due(patient.id, result.since)):
+            early_alerts_for(session, patient.id, result.since, detector)
 
 
 def process_batch(session: Session, messages: list[Message], devices: dict[str, int] | None,
-                  detector: EarlyWarningDetector | None) -> IngestResult:
+                  detector: EarlyWarningDetector | None, throttle: EarlyAlertThrottle | None = None
+                  ) -> IngestResult:
     """Store a batch of messages and recompute what they change, in the caller's transaction."""
     result = store_batch(session, messages, devices)
-    if result.patients and result.since is not None:
-        update_patients(session, result.patients, result.since, detector)
+    update_patients(session, result, detector, throttle)
     return result
 
 

@@ -180,6 +180,7 @@ class IngestResult:
     dead: int = 0
     patients: set[int] = field(default_factory=set)
     since: datetime | None = None
+    metrics: dict[int, set[str]] = field(default_factory=dict)  # patient id → metrics it received
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -230,5 +231,8 @@ def store_batch(session: Session, messages: list[Message], devices: dict[str, in
     stored = _insert_ignore(session, rows) if rows else 0
     if dead:
         session.execute(insert(DeadLetter), dead)
+    metrics: dict[int, set[str]] = {}
+    for row in rows:
+        metrics.setdefault(row["patient_id"], set()).add(row["metric"])
     return IngestResult(stored=stored, duplicates=len(rows) - stored, dead=len(dead), patients=patients,
-                        since=min((r["ts"] for r in rows), default=None))
+                        since=min((r["ts"] for r in rows), default=None), metrics=metrics)

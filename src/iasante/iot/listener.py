@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from iasante.core.db import session_scope
-from iasante.iot.ingest import TOPIC_PREFIX, Message
+from iasante.iot.derive import EarlyAlertThrottle, process_batch
+from iasante.iot.ingest import TOPIC_PREFIX, Message, device_of_topic
 from iasante.iot.model import EarlyWarningDetector
 
 CLIENT_ID = "iasante-ingest"
@@ -54,6 +55,7 @@ class Listener:
         self._stop = threading.Event()
         self._detector = detector
         self._devices: dict[str, int] = {}
+        self._throttle = EarlyAlertThrottle()
         self._subscribed = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                                   protocol=mqtt.MQTTv311, manual_ack=True)
@@ -99,6 +101,9 @@ class Listener:
             try:
                 first = self._queue.get(timeout=0.1)
             except queue.Empty:
+                if self._detector is not None and self._throttle.pending:  # quiet: run deferred detections
+                    with session_scope() as session:
+                        self._throttle.run_pending(session, self._detector)
                 continue
             batch = [first]
             deadline = time.monotonic() + BATCH_WAIT_S
@@ -110,8 +115,6 @@ class Listener:
             self._store(batch)
 
     def _store(self, batch: list[Any]) -> None:
-        from iasante.iot.derive import process_batch
-        from iasante.iot.ingest import device_of_topic
 
         messages = []
         for msg in batch:
@@ -121,7 +124,7 @@ class Listener:
                 device_id = ""
             messages.append(Message("mqtt", msg.topic, device_id, msg.payload))
         with session_scope() as session:
-            result = process_batch(session, messages, self._devices, self._detector)
+            result = process_batch(session, messages, self._devices, self._detector, self._throttle)
         for msg in batch:  # only now: the broker re-sends anything not acknowledged
             self.client.ack(msg.mid, msg.qos)
         self.stats.stored += result.stored
