@@ -16,7 +16,7 @@ from sklearn import metrics as skm
 from iasante.challenge import metrics as m
 
 TOL = 1e-9
-thorough = settings(max_examples=150, deadline=None)
+thorough = settings(max_examples=100, deadline=None)
 
 _scores = st.one_of(
     st.floats(0, 1, allow_nan=False, width=64),

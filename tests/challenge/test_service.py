@@ -182,3 +182,13 @@ def test_demo_loads_once_with_baselines(iasante_home: Path) -> None:
     board = service.leaderboard("melanoma", ALICE)
     assert board.boards[0].metric == "pauc" and board.boards[0].rows[0].is_baseline
     assert 0.0 < (board.boards[0].rows[0].value or 0) < 0.2
+
+
+def test_submit_and_board_on_sqlite_and_postgresql(db_home: str) -> None:
+    ids, y = binary_truth()
+    service.create_challenge(parse_spec(spec(), "spec"), truth_csv(ids, y), ORGANISER)
+    _submit(ALICE, ids, noisy_scores(y, 0.3, 0), "a")
+    _submit(BOB, ids, noisy_scores(y, 0.5, 1), "b")
+    board = service.leaderboard("toy", ALICE)
+    assert [r.rank for r in board.boards[0].rows] in ([1, 2], [1, 1])
+    assert service.system_status()["state"] == "ready"
