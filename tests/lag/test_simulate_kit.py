@@ -123,8 +123,8 @@ def test_cnvkit_segments_become_calls(tmp_path: Path) -> None:
                    "c1\t0\t50000\t-\t0.01\t30\t50\t1\nc1\t50000\t60000\t-\t-1.02\t15\t10\t1\n"
                    "c1\t60000\t70000\t-\t0.6\t45\t10\t1\nc1\t70000\t71000\t-\t-5\t0\t1\t1\n")
     calls = read_caller("cnvkit", cns)
-    assert [(c.svtype, c.pos, c.end, c.gt) for c in calls] == [("DEL", 50000, 60000, "0/1"),
-                                                                ("DUP", 60000, 70000, "0/1")]
+    assert [(c.svtype, c.pos, c.end, c.gt) for c in calls] == [("DEL", 50001, 60000, "0/1"),
+                                                                ("DUP", 60001, 70000, "0/1")]
 
 
 def test_score_calls_counts_matches(tmp_path: Path) -> None:

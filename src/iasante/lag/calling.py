@@ -148,9 +148,7 @@ def check_inputs(
                 if count1 != count2:
                     problems.append(f"{fastq[0]}, {fastq[1]}: unpaired FASTQ ({count1} vs {count2} reads)")
                 elif names1 != names2:
-                    problems.append(
-                        f"{fastq[0]}, {fastq[1]}: unpaired FASTQ (read names differ between R1 and R2)"
-                    )
+                    problems.append(f"{fastq[0]}, {fastq[1]}: unpaired FASTQ (read names differ between R1 and R2)")
     if bam and contigs:
         problems += _check_alignment(Path(bam), contigs)
     if problems:
@@ -264,10 +262,7 @@ def run_calling(
     cytoband = ""
     if data_dir is not None and genome_build in {"GRCh37", "GRCh38"}:
         table = (
-            data_dir
-            / "genomics"
-            / "cytoband"
-            / f"chromosome.band.{'hg19' if genome_build == 'GRCh37' else 'hg38'}.txt"
+            data_dir / "genomics" / "cytoband" / f"chromosome.band.{'hg19' if genome_build == 'GRCh37' else 'hg38'}.txt"
         )
         cytoband = str(table) if table.is_file() else ""
     config: dict[str, Any] = {
@@ -290,9 +285,7 @@ def run_calling(
         published = _publish(work, out_dir, sample)
     from iasante.lag.qc import summarise_qc
 
-    genome_bp = sum(
-        int(r.split("\t")[2]) for r in (work / "ref" / "contigs.tsv").read_text().splitlines() if r
-    )
+    genome_bp = sum(int(r.split("\t")[2]) for r in (work / "ref" / "contigs.tsv").read_text().splitlines() if r)
     qc = summarise_qc(work / "qc" / f"{sample}.stats.txt", work / "qc" / f"{sample}.flagstat.json", genome_bp)
     if on_progress:
         on_progress(1.0, "done")
@@ -338,12 +331,20 @@ def _run_snakemake(work: Path, cores: int, profile: str | None, on_progress: Pro
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines: list[str] = []
     assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        match = _STEPS.search(line)
-        if match and on_progress:
-            done, total = int(match.group(1)), int(match.group(2))
-            on_progress(0.02 + 0.97 * done / max(total, 1), f"{done}/{total} steps")
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            match = _STEPS.search(line)
+            if match and on_progress:  # the callback may raise (job cancelled): Snakemake is stopped below
+                done, total = int(match.group(1)), int(match.group(2))
+                on_progress(0.02 + 0.97 * done / max(total, 1), f"{done}/{total} steps")
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     output = "".join(lines)
     if proc.wait() != 0:
         raise _failure(work, output)

@@ -66,6 +66,4 @@ def import_alignment(source: Path, contigs_tsv: Path, fasta: Path, out_bam: Path
 
 
 if __name__ == "__main__":
-    import_alignment(
-        Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5])
-    )
+    import_alignment(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5]))

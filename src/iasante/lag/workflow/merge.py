@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iasante.lag.workflow.depth import DepthBins, depth_agrees, refine_cnv_breakpoints
 from iasante.lag.workflow.iscn import Cytobands, describe_event
 from iasante.lag.workflow.reference import read_contig_map
 from iasante.lag.workflow.svcalls import SvCall
@@ -26,8 +27,9 @@ from iasante.lag.workflow.svcalls import SvCall
 __all__ = ["MergedEvent", "merge_calls", "write_final_vcf"]
 
 PRIORITY = ("delly", "lumpy", "tiddit", "cnvkit")
-# Depth ratios expected for one copy lost (0.5) or gained (1.5) in a diploid genome, with margin for bin noise.
-DEPTH_LOSS, DEPTH_GAIN = 0.7, 1.3
+# A CNVkit segment is published on its own only when it is large and its depth change is unambiguous:
+# >= 20 bins (~20 kb) with a median log2 ratio near one copy lost (-1) or gained (+0.58).
+CNV_ONLY_MIN_BINS, CNV_ONLY_LOSS, CNV_ONLY_GAIN = 20, -0.7, 0.45
 
 
 @dataclass
@@ -70,6 +72,8 @@ def _read_harmonised(path: Path, caller: str) -> dict[str, SvCall]:
         if call.svtype == "BND":
             call.chrom2 = info.get("CHR2", "")
             call.pos2 = int(alt.split(":")[-1].rstrip("[]N"))
+        if "LOG2" in info:
+            call.extra["LOG2"] = info["LOG2"]
         if call.svtype == "INS":
             call.extra["INSLEN"] = str(abs(int(info.get("SVLEN", 0))))
         calls[ident] = call
@@ -82,45 +86,6 @@ def _overlap_fraction(a: SvCall, b: SvCall) -> float:
     if inter <= 0:
         return 0.0
     return inter / max(a.end - a.pos, b.end - b.pos, 1)
-
-
-class DepthBins:
-    """Read depth per CNVkit bin (``.cnr``: 0-based half-open bins, depth in x), normalised by the median bin."""
-
-    def __init__(self, cnr: Path) -> None:
-        import numpy as np
-
-        rows = [line.split("\t") for line in Path(cnr).read_text().splitlines()[1:] if line]
-        self._by_chrom: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        depths = np.array([float(r[4]) for r in rows]) if rows else np.zeros(0)
-        median = float(np.median(depths[depths > 0])) if (depths > 0).any() else 0.0
-        for chrom in {r[0] for r in rows}:
-            sel = [r for r in rows if r[0] == chrom]
-            self._by_chrom[chrom] = (
-                np.array([int(r[1]) for r in sel]),
-                np.array([int(r[2]) for r in sel]),
-                np.array([float(r[4]) for r in sel]) / (median or 1.0),
-            )
-
-    def ratio(self, chrom: str, pos: int, end: int) -> float | None:
-        """Median normalised depth of the bins lying wholly inside [pos, end] (1-based), None if none."""
-        import numpy as np
-
-        if chrom not in self._by_chrom:
-            return None
-        starts, ends, depth = self._by_chrom[chrom]
-        inside = (starts >= pos - 1) & (ends <= end)
-        return float(np.median(depth[inside])) if inside.any() else None
-
-
-def _depth_agrees(bins: DepthBins | None, call: SvCall) -> bool:
-    """True when read depth confirms a DEL (< 0.7 of the median bin) or a DUP (> 1.3), like duphold's DHFFC."""
-    if bins is None or call.svtype not in {"DEL", "DUP"}:
-        return False
-    ratio = bins.ratio(call.chrom, call.pos, call.end)
-    if ratio is None:
-        return False
-    return ratio < DEPTH_LOSS if call.svtype == "DEL" else ratio > DEPTH_GAIN
 
 
 def _representative(calls: list[SvCall]) -> SvCall:
@@ -143,6 +108,7 @@ def merge_calls(
     solo_min_reads: int = 10,
     cnv_overlap: float = 0.5,
     cnr: Path | None = None,
+    bam: Path | None = None,
 ) -> list[MergedEvent]:
     """Group calls from a SURVIVOR merge, add CNVkit depth support, and keep the supported events.
 
@@ -154,6 +120,8 @@ def merge_calls(
         cnv_overlap: reciprocal overlap for a CNVkit segment to support a DEL/DUP.
         cnr: CNVkit bin depths; a DEL/DUP whose inner bins show the expected depth change also counts
             CNVkit as a supporting caller (segmentation misses small or weak-contrast CNVs).
+        bam: alignments; large CNVkit-only CNVs (breakpoints in repeats that no breakpoint caller maps, e.g.
+            LCR-mediated 22q11.2 deletions) are published with ends refined on read starts from it.
     """
     by_caller = {caller: _read_harmonised(path, caller) for caller, path in harmonised.items()}
     events: list[MergedEvent] = []
@@ -172,7 +140,7 @@ def merge_calls(
             events.append(MergedEvent(_representative(members), {m.caller for m in members}, _genotype(members)))
     bins = DepthBins(cnr) if cnr is not None and Path(cnr).is_file() else None
     for event in events:
-        if _depth_agrees(bins, event.call):
+        if depth_agrees(bins, event.call):
             event.callers.add("cnvkit")
     for cnv in by_caller.get("cnvkit", {}).values():
         for event in events:
@@ -190,7 +158,16 @@ def merge_calls(
         solo = call.caller == "delly" and call.passed and call.precise and call.reads >= solo_min_reads
         return event.support >= min_support or solo
 
-    return [e for e in events if _keep(e)]
+    kept = [e for e in events if _keep(e)]
+    for cnv in by_caller.get("cnvkit", {}).values():
+        log2 = float(cnv.extra.get("LOG2", 0.0))
+        strong = log2 <= CNV_ONLY_LOSS if cnv.svtype == "DEL" else log2 >= CNV_ONLY_GAIN
+        if bam is None or cnv.reads < CNV_ONLY_MIN_BINS or not strong:
+            continue
+        if any(e.call.chrom == cnv.chrom and _overlap_fraction(e.call, cnv) > 0 for e in events):
+            continue
+        kept.append(MergedEvent(refine_cnv_breakpoints(Path(bam), cnv), {"cnvkit"}, cnv.gt))
+    return kept
 
 
 def write_final_vcf(
@@ -303,6 +280,7 @@ def main(config_path: Path) -> None:
         min_support=cfg["min_support"],
         solo_min_reads=cfg["solo_min_reads"],
         cnr=Path(cfg["cnr"]) if cfg.get("cnr") else None,
+        bam=Path(cfg["bam"]) if cfg.get("bam") else None,
     )
     bands = Cytobands.from_ucsc(Path(cfg["cytoband"])) if cfg.get("cytoband") else None
     count = write_final_vcf(

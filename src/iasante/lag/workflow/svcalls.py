@@ -145,14 +145,38 @@ def _read_vcf(path: Path, caller: str) -> list[SvCall]:
     return calls
 
 
+def _bin_log2(cnr: Path) -> dict[str, list[tuple[int, int, float]]]:
+    """``{chrom: [(start, end, log2)]}`` of a CNVkit ``.cnr`` bin table (0-based half-open)."""
+    bins: dict[str, list[tuple[int, int, float]]] = {}
+    lines = Path(cnr).read_text().splitlines()
+    columns = lines[0].split("\t")
+    for line in lines[1:]:
+        row = dict(zip(columns, line.split("\t"), strict=True))
+        bins.setdefault(row["chromosome"], []).append((int(row["start"]), int(row["end"]), float(row["log2"])))
+    return bins
+
+
 def _read_cns(path: Path, min_bins: int = 3) -> list[SvCall]:
-    """CNV calls from a CNVkit ``.cns`` segment table (0-based half-open) with >= ``min_bins`` bins."""
+    """CNV calls from a CNVkit ``.cns`` segment table (0-based half-open) with >= ``min_bins`` bins.
+
+    The segment's log2 is recomputed as the median of its bins (from the sibling ``.cnr``): CNVkit's weighted
+    mean is dragged far down by a few empty bins of a homozygous deletion, which turns a mostly normal
+    segment into a false one-copy loss.
+    """
+    import statistics
+
     lines = Path(path).read_text().splitlines()
     columns = lines[0].split("\t")
+    cnr = Path(path).with_suffix(".cnr")
+    bins_by_chrom = _bin_log2(cnr) if cnr.is_file() else {}
     calls = []
     for number, line in enumerate(lines[1:]):
         row = dict(zip(columns, line.split("\t"), strict=True))
         log2, bins = float(row["log2"]), int(row.get("probes", min_bins))
+        start, end = int(row["start"]), int(row["end"])
+        inside = [v for s, e, v in bins_by_chrom.get(row["chromosome"], []) if s >= start and e <= end]
+        if inside:
+            log2 = statistics.median(inside)
         if bins < min_bins or LOG2_LOSS < log2 < LOG2_GAIN:
             continue
         svtype = "DEL" if log2 <= LOG2_LOSS else "DUP"
@@ -160,8 +184,8 @@ def _read_cns(path: Path, min_bins: int = 3) -> list[SvCall]:
         calls.append(
             SvCall(
                 chrom=row["chromosome"],
-                pos=int(row["start"]),
-                end=int(row["end"]),
+                pos=start + 1,
+                end=end,
                 svtype=svtype,
                 caller="cnvkit",
                 ident=f"cnvkit{number}",
@@ -221,6 +245,7 @@ def write_calls(calls: list[SvCall], fai: Path, path: Path, sample: str) -> None
         '##INFO=<ID=CHR2,Number=1,Type=String,Description="Mate contig">',
         '##INFO=<ID=READS,Number=1,Type=Integer,Description="Supporting reads (CNVkit: bins)">',
         '##INFO=<ID=PRECISE,Number=0,Type=Flag,Description="Base-pair resolution">',
+        '##INFO=<ID=LOG2,Number=1,Type=Float,Description="CNVkit median bin log2 ratio">',
         '##FILTER=<ID=LowQual,Description="Caller did not pass the call">',
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
         "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample]),
@@ -243,6 +268,8 @@ def write_calls(calls: list[SvCall], fai: Path, path: Path, sample: str) -> None
             info.append(f"CHR2={call.chrom2}")
         if call.precise:
             info.append("PRECISE")
+        if "LOG2" in call.extra:
+            info.append(f"LOG2={call.extra['LOG2']}")
         ident = f"{call.caller}_{call.ident or len(lines)}".replace(";", "_")
         lines.append(
             "\t".join(

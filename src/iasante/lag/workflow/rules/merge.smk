@@ -32,6 +32,7 @@ rule publish_vcf:
         fasta=REF,
         contigs="ref/contigs.tsv",
         cnr=["calls/{sample}.cnvkit.cnr"] if "cnvkit" in CALLERS else [],
+        bam="align/{sample}.bam",
     output:
         vcf="results/{sample}.sv.vcf.gz",
         tbi="results/{sample}.sv.vcf.gz.tbi",
@@ -51,6 +52,7 @@ rule publish_vcf:
                 "fasta": input.fasta,
                 "contigs": input.contigs,
                 "cnr": input.cnr[0] if input.cnr else "",
+                "bam": input.bam,
                 "out": output.vcf,
                 "sample": wc.sample,
                 "min_support": config["min_support"],
