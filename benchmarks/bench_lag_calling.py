@@ -8,7 +8,7 @@ turn) it measures, in the same run:
   * accuracy with truvari (DEL+DUP+INV, per type, insertions apart), pooled over patients with 95% bootstrap
     CIs over events.
 
-Usage: ``.venv/bin/python benchmarks/bench_lag_calling.py [--patients 3] [--seed 100]``; writes
+Usage: ``.venv/bin/python benchmarks/bench_lag_calling.py [--patients 3] [--seed 200]``; writes
 ``bench-results/lag_calling/{summary,params,per_case}.json`` and ``log.txt``.
 """
 
@@ -99,7 +99,7 @@ def _bootstrap(values: list[int], rng: np.random.Generator, n: int = 2000) -> li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=200)  # dev seeds 1, 11-14, 100-101 were used for tuning
     parser.add_argument("--coverage", type=float, default=30.0)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/lag_calling_bench"))
