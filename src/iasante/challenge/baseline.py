@@ -98,9 +98,7 @@ class LinearBaseline:
         from sklearn.preprocessing import StandardScaler
 
         scaler = StandardScaler().fit(X)
-        model = LogisticRegression(
-            C=self.C, class_weight="balanced", max_iter=5000, random_state=self.random_state
-        )
+        model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000, random_state=self.random_state)
         model.fit(scaler.transform(X), y)
         self.mean_, self.scale_ = scaler.mean_, scaler.scale_
         self.coef_, self.intercept_ = model.coef_, model.intercept_

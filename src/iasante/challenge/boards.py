@@ -54,9 +54,7 @@ def _counted(subs: list[Submission], rule: str, primary: str, higher_is_better: 
     return [s for s in subs if s.is_baseline] + sorted(chosen.values(), key=lambda s: s.id)
 
 
-def _boards(
-    challenge: Challenge, phase: Phase, subs: list[Submission], names: dict[int, str]
-) -> list[BoardPublic]:
+def _boards(challenge: Challenge, phase: Phase, subs: list[Submission], names: dict[int, str]) -> list[BoardPublic]:
     truth = load_truth(challenge)
     mask = subset_mask(challenge, truth.ids, phase.subset)
     part = TruthTable(truth.task, truth.ids[mask], truth.y[mask], truth.classes)
@@ -130,9 +128,7 @@ def leaderboard(slug: str, who: Principal, phase_name: str | None = None) -> Lea
             reconcile(session, sub)
         session.flush()
         subs = list(
-            session.scalars(
-                select(Submission).where(Submission.phase_id == phase.id, Submission.status == "scored")
-            )
+            session.scalars(select(Submission).where(Submission.phase_id == phase.id, Submission.status == "scored"))
         )
         revealed = phase_is_revealed(phase)
         visible = revealed or is_organiser(who)
@@ -145,19 +141,14 @@ def leaderboard(slug: str, who: Principal, phase_name: str | None = None) -> Lea
             with _cache_lock:
                 cached = _cache.get(key)
             if cached is None:
-                names = {
-                    t.id: t.name
-                    for t in session.scalars(select(Team).where(Team.challenge_id == challenge.id))
-                }
+                names = {t.id: t.name for t in session.scalars(select(Team).where(Team.challenge_id == challenge.id))}
                 cached = _boards(challenge, phase, subs, names)
                 with _cache_lock:
                     _cache[key] = cached
                     while len(_cache) > _CACHE_SIZE:
                         _cache.popitem(last=False)
             boards = cached
-        audit.record(
-            session, who.username, "read", "challenge_leaderboard", f"{slug}/{phase.name}", ip=who.ip
-        )
+        audit.record(session, who.username, "read", "challenge_leaderboard", f"{slug}/{phase.name}", ip=who.ip)
         n_rows = int(subset_mask(challenge, load_truth(challenge).ids, phase.subset).sum())
         return LeaderboardPublic(
             challenge=slug,

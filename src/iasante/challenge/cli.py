@@ -26,15 +26,11 @@ def _print_json(payload: object) -> None:
 @app.command()
 def score(
     truth: Annotated[Path, typer.Option(help="Truth CSV with columns id,label.")],
-    submission: Annotated[
-        Path, typer.Option(help="Submission CSV with columns id,score and/or id,prediction.")
-    ],
+    submission: Annotated[Path, typer.Option(help="Submission CSV with columns id,score and/or id,prediction.")],
     metric: Annotated[list[str], typer.Option(help="Metric name; repeat for several (auc, pauc, f1...).")],
     task: Annotated[
         str | None,
-        typer.Option(
-            help="binary, multiclass, regression or ranking (default: guessed from labels and metrics)."
-        ),
+        typer.Option(help="binary, multiclass, regression or ranking (default: guessed from labels and metrics)."),
     ] = None,
 ) -> None:
     """Validate a submission against a truth file and print {metric: value} as one JSON object.
@@ -72,9 +68,7 @@ def list_challenges() -> None:
 def create(
     spec: Annotated[Path, typer.Option(help="Challenge definition, YAML or JSON (see docs/challenge.md).")],
     truth: Annotated[Path, typer.Option(help="Hidden truth CSV id,label (stored encrypted).")],
-    train: Annotated[
-        Path | None, typer.Option(help="Participant training CSV, served to participants.")
-    ] = None,
+    train: Annotated[Path | None, typer.Option(help="Participant training CSV, served to participants.")] = None,
     test_ids: Annotated[Path | None, typer.Option(help="CSV of the ids participants must predict.")] = None,
 ) -> None:
     """Create a challenge (organisers: data_scientist or admin); prints its slug."""
@@ -217,9 +211,7 @@ def invite(challenge: str, username: str) -> None:
     from iasante.challenge import service
     from iasante.core.auth import cli_principal
 
-    _print_json(
-        service.invite(challenge, cli_principal(ALL_ROLES, "challenge.invite"), username).model_dump()
-    )
+    _print_json(service.invite(challenge, cli_principal(ALL_ROLES, "challenge.invite"), username).model_dump())
 
 
 @app.command()

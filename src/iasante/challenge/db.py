@@ -54,9 +54,7 @@ class Phase(Base):
     __table_args__ = (UniqueConstraint("challenge_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    challenge_id: Mapped[int] = mapped_column(
-        ForeignKey("challenge_challenge.id", ondelete="CASCADE"), index=True
-    )
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge_challenge.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(32))
     subset: Mapped[str] = mapped_column(String(8))  # "public" or "private"
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -71,9 +69,7 @@ class Team(Base):
     __table_args__ = (UniqueConstraint("challenge_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    challenge_id: Mapped[int] = mapped_column(
-        ForeignKey("challenge_challenge.id", ondelete="CASCADE"), index=True
-    )
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge_challenge.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -86,9 +82,7 @@ class Member(Base):
     __table_args__ = (UniqueConstraint("challenge_id", "username"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    challenge_id: Mapped[int] = mapped_column(
-        ForeignKey("challenge_challenge.id", ondelete="CASCADE"), index=True
-    )
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge_challenge.id", ondelete="CASCADE"), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("challenge_team.id", ondelete="CASCADE"), index=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
 
@@ -115,9 +109,7 @@ class Submission(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     phase_id: Mapped[int] = mapped_column(ForeignKey("challenge_phase.id", ondelete="CASCADE"), index=True)
-    team_id: Mapped[int | None] = mapped_column(
-        ForeignKey("challenge_team.id", ondelete="CASCADE"), nullable=True
-    )
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("challenge_team.id", ondelete="CASCADE"), nullable=True)
     username: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200), default="")
     is_baseline: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -153,9 +153,7 @@ def read_truth(source: Path | bytes, name: str, task: str, classes: tuple[str, .
     return TruthTable(task, table["id"].to_numpy(dtype=object), y, classes)
 
 
-def _class_codes(
-    column: pd.Series, classes: tuple[str, ...], name: str, what: str, problems: list[str]
-) -> np.ndarray:
+def _class_codes(column: pd.Series, classes: tuple[str, ...], name: str, what: str, problems: list[str]) -> np.ndarray:
     codes = pd.Categorical(column, categories=list(classes)).codes.astype(np.int64)
     bad = np.flatnonzero(codes < 0)
     if bad.size:
@@ -179,9 +177,7 @@ def read_submission(source: Path | bytes, name: str, truth: TruthTable) -> Predi
             f"{len(missing)} id(s) of the test set are missing, e.g. {', '.join(map(repr, missing[:_SHOW]))}"
         )
     if len(extra):
-        problems.append(
-            f"{len(extra)} id(s) are not in the test set, e.g. {', '.join(map(repr, extra[:_SHOW]))}"
-        )
+        problems.append(f"{len(extra)} id(s) are not in the test set, e.g. {', '.join(map(repr, extra[:_SHOW]))}")
     score = prediction = None
     if truth.task == "multiclass" and "prediction" not in table.columns:
         problems.append("a multiclass submission needs a 'prediction' column (class name), not 'score'")
@@ -200,13 +196,10 @@ def read_submission(source: Path | bytes, name: str, truth: TruthTable) -> Predi
                 off = np.flatnonzero(np.isfinite(prediction) & ~np.isin(prediction, (0.0, 1.0)))
                 if off.size:
                     problems.append(
-                        f"binary predictions must be 0 or 1 "
-                        f"(line {off[0] + 2}: {table['prediction'].iloc[off[0]]!r})"
+                        f"binary predictions must be 0 or 1 (line {off[0] + 2}: {table['prediction'].iloc[off[0]]!r})"
                     )
                 prediction = np.nan_to_num(prediction).astype(np.int64)
     if problems:
         raise InputDataError(f"{name}: " + "; ".join(problems))
     order = index.get_indexer(truth.ids)  # values were checked in file order, so messages give file lines
-    return Predictions(
-        None if score is None else score[order], None if prediction is None else prediction[order]
-    )
+    return Predictions(None if score is None else score[order], None if prediction is None else prediction[order])

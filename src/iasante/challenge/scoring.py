@@ -22,8 +22,7 @@ def check_metrics(names: list[str], task: str) -> list[Metric]:
     for metric in metrics:
         if task not in metric.tasks:
             raise InputDataError(
-                f"metric {metric.name!r} does not apply to a {task} task "
-                f"(it needs {' or '.join(metric.tasks)})"
+                f"metric {metric.name!r} does not apply to a {task} task (it needs {' or '.join(metric.tasks)})"
             )
     return metrics
 

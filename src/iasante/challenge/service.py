@@ -169,9 +169,7 @@ def system_status() -> dict[str, str]:
     try:
         with session_scope() as session:
             n_challenges = session.scalar(select(func.count(Challenge.id))) or 0
-            n_scored = (
-                session.scalar(select(func.count(Submission.id)).where(Submission.status == "scored")) or 0
-            )
+            n_scored = session.scalar(select(func.count(Submission.id)).where(Submission.status == "scored")) or 0
     except SQLAlchemyError:
         return {"state": "error", "detail": "database not upgraded: run `iasante db upgrade`"}
     return {"state": "ready", "detail": f"{n_challenges} challenge(s), {n_scored} scored submission(s)"}
@@ -189,9 +187,7 @@ def load_demo(owner: str) -> str:
         with session_scope() as session:
             if session.scalar(select(Challenge).where(Challenge.slug == demo.slug)) is not None:
                 continue
-        spec = parse_spec(
-            yaml.safe_load((folder / "challenge.yaml").read_text()), f"{demo.slug}/challenge.yaml"
-        )
+        spec = parse_spec(yaml.safe_load((folder / "challenge.yaml").read_text()), f"{demo.slug}/challenge.yaml")
         create_challenge(
             spec,
             (folder / "truth.csv").read_bytes(),
@@ -214,6 +210,4 @@ def load_demo(owner: str) -> str:
             )
         created.append(demo.slug)
     total = len(list_challenges())
-    return (
-        f"{len(created)} demo challenge(s) created ({', '.join(created) or 'already loaded'}); {total} in all"
-    )
+    return f"{len(created)} demo challenge(s) created ({', '.join(created) or 'already loaded'}); {total} in all"

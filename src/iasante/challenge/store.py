@@ -40,9 +40,7 @@ def get_challenge_row(session: Session, slug: str) -> Challenge:
 
 
 def phases_of(session: Session, challenge: Challenge) -> list[Phase]:
-    return list(
-        session.scalars(select(Phase).where(Phase.challenge_id == challenge.id).order_by(Phase.starts_at))
-    )
+    return list(session.scalars(select(Phase).where(Phase.challenge_id == challenge.id).order_by(Phase.starts_at)))
 
 
 def phase_named(session: Session, challenge: Challenge, name: str | None) -> Phase:
@@ -101,10 +99,7 @@ def subset_mask(challenge: Challenge, ids: np.ndarray, subset: str) -> np.ndarra
     """Rows of the public (or private) part: a keyed hash of each id, stable, unguessable without the salt."""
     cut = challenge.public_fraction * 2**32
     draws = np.array(
-        [
-            int.from_bytes(hashlib.sha256(f"{challenge.split_salt}:{i}".encode()).digest()[:4], "big")
-            for i in ids
-        ],
+        [int.from_bytes(hashlib.sha256(f"{challenge.split_salt}:{i}".encode()).digest()[:4], "big") for i in ids],
         dtype=np.float64,
     )
     public = draws < cut
@@ -113,11 +108,7 @@ def subset_mask(challenge: Challenge, ids: np.ndarray, subset: str) -> np.ndarra
 
 def pack(predictions: Predictions) -> bytes:
     buffer = io.BytesIO()
-    arrays = {
-        k: v
-        for k, v in (("score", predictions.score), ("prediction", predictions.prediction))
-        if v is not None
-    }
+    arrays = {k: v for k, v in (("score", predictions.score), ("prediction", predictions.prediction)) if v is not None}
     np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()
 

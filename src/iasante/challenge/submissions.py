@@ -11,7 +11,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from iasante.challenge.db import Challenge, Member, Phase, Submission, Team
@@ -232,20 +232,21 @@ def can_see(session: Session, sub: Submission, who: Principal) -> bool:
         return True
     return (
         sub.team_id is not None
-        and session.scalar(
-            select(Member).where(Member.team_id == sub.team_id, Member.username == who.username)
-        )
+        and session.scalar(select(Member).where(Member.team_id == sub.team_id, Member.username == who.username))
         is not None
     )
 
 
 def list_submissions(slug: str, who: Principal, limit: int = 100) -> list[SubmissionPublic]:
-    """The caller's team's submissions (organisers: all), newest first."""
+    """The caller's and their team's submissions (organisers: all, baselines included), newest first."""
     with session_scope() as session:
         challenge = get_challenge_row(session, slug)
         phase_ids = [p.id for p in phases_of(session, challenge)]
-        query = select(Submission).where(Submission.phase_id.in_(phase_ids)).order_by(Submission.id.desc())
-        rows = [s for s in session.scalars(query.limit(limit * 5)) if can_see(session, s, who)][:limit]
+        query = select(Submission).where(Submission.phase_id.in_(phase_ids))
+        if not is_organiser(who):
+            teams = select(Member.team_id).where(Member.challenge_id == challenge.id, Member.username == who.username)
+            query = query.where(or_(Submission.username == who.username, Submission.team_id.in_(teams)))
+        rows = list(session.scalars(query.order_by(Submission.id.desc()).limit(limit)))
         for sub in rows:
             reconcile(session, sub)
         return [submission_public(session, s) for s in rows]

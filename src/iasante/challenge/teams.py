@@ -16,9 +16,7 @@ from iasante.core.errors import InputDataError, NotFoundError
 
 def ensure_team(session: Session, challenge: Challenge, username: str, team_name: str | None = None) -> Team:
     """The user's team here; one named ``team_name`` (or after the user) is made on first use."""
-    member = session.scalar(
-        select(Member).where(Member.challenge_id == challenge.id, Member.username == username)
-    )
+    member = session.scalar(select(Member).where(Member.challenge_id == challenge.id, Member.username == username))
     if member is not None:
         return session.get_one(Team, member.team_id)
     name = (team_name or username).strip()[:64]
@@ -133,14 +131,10 @@ def answer_invitation(invitation_id: int, who: Principal, accept: bool) -> TeamP
         invitation.status = "accepted" if accept else "declined"
         if accept:
             current = session.scalar(
-                select(Member).where(
-                    Member.challenge_id == team.challenge_id, Member.username == who.username
-                )
+                select(Member).where(Member.challenge_id == team.challenge_id, Member.username == who.username)
             )
             if current is not None:
-                used = session.scalar(
-                    select(func.count(Submission.id)).where(Submission.team_id == current.team_id)
-                )
+                used = session.scalar(select(func.count(Submission.id)).where(Submission.team_id == current.team_id))
                 if used:
                     raise InputDataError("you already submitted with another team; teams cannot be merged")
                 session.delete(current)

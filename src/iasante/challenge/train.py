@@ -138,9 +138,7 @@ def build_demo(
     table["id"] = [opaque_id(demo.slug.split("-")[0][:4], f) for f in table["file"]]
     train, test = split_groups(table, demo, seed)
     model = LinearBaseline(demo.feature, C=1.0, random_state=seed)
-    model.fit(
-        extract(demo.feature, [data_dir / f for f in train["file"]], on_item), train["label"].to_numpy()
-    )
+    model.fit(extract(demo.feature, [data_dir / f for f in train["file"]], on_item), train["label"].to_numpy())
     features = extract(demo.feature, [data_dir / f for f in test["file"]], on_item)
     folder = DEMO_DIR / demo.slug
     folder.mkdir(parents=True, exist_ok=True)
@@ -182,9 +180,7 @@ def build_demo(
         name: bootstrap_ci(
             name,
             y,
-            scored
-            if get_metric(name).needs != "label" or demo.task != "binary"
-            else (scored >= 0.5).astype(np.int64),
+            scored if get_metric(name).needs != "label" or demo.task != "binary" else (scored >= 0.5).astype(np.int64),
             seed,
         )
         for name in (demo.primary, *demo.secondary)

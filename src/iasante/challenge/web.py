@@ -142,9 +142,7 @@ def submit_form(
     file: Annotated[UploadFile, File()],
     label: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    result = service.submit(
-        slug, who, _read_upload(file, "submission"), file.filename or "submission.csv", label
-    )
+    result = service.submit(slug, who, _read_upload(file, "submission"), file.filename or "submission.csv", label)
     return RedirectResponse(f"/challenge/{slug}?submitted={result.id}#submissions", status_code=303)
 
 
@@ -167,9 +165,7 @@ def leaderboard_fragment(request: Request, slug: str, who: Participant, phase: s
 @router.get("/{slug}/files/{which}")
 def participant_file(request: Request, slug: str, which: str, who: Participant) -> Response:
     name, data = service.participant_file(slug, which, who)
-    return Response(
-        data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return Response(data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/{slug}/join")
@@ -246,9 +242,7 @@ def api_submit(
     label: Annotated[str, Form(max_length=200)] = "",
 ) -> SubmissionPublic:
     """Submit predictions; 202 with the queued submission, or 422 naming why the file was rejected."""
-    result = service.submit(
-        slug, who, _read_upload(file, "submission"), file.filename or "submission.csv", label
-    )
+    result = service.submit(slug, who, _read_upload(file, "submission"), file.filename or "submission.csv", label)
     if result.status == "rejected":
         raise InputDataError(result.error or "submission rejected")
     return result
@@ -265,9 +259,7 @@ def api_submission(slug: str, submission_id: int, who: Participant) -> Submissio
 
 
 @api_router.get("/{slug}/leaderboard")
-def api_leaderboard(
-    request: Request, slug: str, who: Participant, phase: str | None = None
-) -> LeaderboardPublic:
+def api_leaderboard(request: Request, slug: str, who: Participant, phase: str | None = None) -> LeaderboardPublic:
     return service.leaderboard(slug, who, phase)
 
 

@@ -115,9 +115,7 @@ def upgrade() -> None:
             nullable=False,
             index=True,
         ),
-        sa.Column(
-            "team_id", sa.Integer, sa.ForeignKey("challenge_team.id", ondelete="CASCADE"), nullable=True
-        ),
+        sa.Column("team_id", sa.Integer, sa.ForeignKey("challenge_team.id", ondelete="CASCADE"), nullable=True),
         sa.Column("username", sa.String(64), nullable=False),
         sa.Column("label", sa.String(200), nullable=False),
         sa.Column("is_baseline", sa.Boolean, nullable=False),
