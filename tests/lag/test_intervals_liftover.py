@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iasante.lag.intervals import IntervalIndex, reciprocal_overlap
 from tests.lag.part2_fixtures import genomics_ready  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("genomics_ready")
 
 
 @settings(max_examples=60, deadline=None)
@@ -27,7 +30,7 @@ def test_reciprocal_overlap() -> None:
     assert ro.tolist() == [1.0, 0.25, 0.0]
 
 
-def test_liftover_agrees_with_clingen_coordinates(genomics_ready: None) -> None:
+def test_liftover_agrees_with_clingen_coordinates() -> None:
     """ClinGen lists every gene in both builds; gene models changed between builds (many genes grew), so at
     least one lifted end must land exactly on ClinGen's GRCh38 coordinate, and lifting back must round-trip."""
     import pandas as pd

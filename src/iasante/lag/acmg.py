@@ -20,7 +20,7 @@ from iasante.lag.annotate import Annotation, GeneHit
 CLASSES = ("pathogenic", "likely_pathogenic", "vus", "likely_benign", "benign")
 GD_COVER = 0.8  # fraction of an established region a CNV must cover to count as "complete overlap"
 BENIGN_INSIDE = 0.95  # fraction of the CNV inside an established benign region for 2F (loss) / 2D (gain)
-CASE_POINTS = 0.30  # per similar ClinVar case (section 4 proxy)
+CASE_POINTS = 0.45  # per similar ClinVar case (section 4 proxy; 4A's suggested maximum per proband)
 SECTION4_CAP = 0.90
 
 
@@ -66,14 +66,32 @@ def _section1(ann: Annotation) -> Criterion:
     return Criterion("1B", -0.60, "no protein-coding gene or known dosage-sensitive element")
 
 
+def _established_regions(ann: Annotation) -> list[str]:
+    """Established pathogenic regions completely overlapped: ClinGen 3 regions and genomic-disorder loci
+    (>= GD_COVER covered), and, as AnnotSV does (Geoffroy et al. 2021), pathogenic same-type ClinVar CNVs
+    lying entirely inside the variant."""
+    regions = [n for n, c in ann.dosage_regions + ann.gd_loci if c >= GD_COVER]
+    if ann.clinvar_path_inside:
+        regions.append(f"{ann.clinvar_path_inside} pathogenic ClinVar CNV(s) inside")
+    return regions
+
+
+def _benign_inside(ann: Annotation) -> list[str]:
+    """Established benign regions holding the variant: ClinGen 40 regions, or one benign ClinVar CNV."""
+    inside = [n for n, v in ann.benign_regions if v >= BENIGN_INSIDE]
+    if ann.clinvar_benign_cover >= BENIGN_INSIDE:
+        inside.append("benign ClinVar CNV")
+    return inside
+
+
 def _kind(h: GeneHit) -> str:
-    return "HI gene" if h.established else "LOF-mechanism gene (recessive/DDG2P)"
+    return "HI gene" if h.established else f"LOF-mechanism gene [{h.mechanism}]"
 
 
 def _section2_loss(ann: Annotation) -> list[Criterion]:
     found: list[Criterion] = []
     full = [h.gene for h in ann.hi_genes if h.full]
-    regions = [n for n, c in ann.dosage_regions + ann.gd_loci if c >= GD_COVER]
+    regions = _established_regions(ann)
     if full or regions:
         found.append(
             Criterion("2A", 1.00, "complete overlap of established HI gene/region: " + _names(full + regions))
@@ -113,7 +131,7 @@ def _section2_loss(ann: Annotation) -> list[Criterion]:
     best = max((c.points for c in found), default=0.0)
     kept = [c for c in found if c.points == best or c.points == 0.0] if best > 0 else found
     if best <= 0:
-        inside = [n for n, v in ann.benign_regions if v >= BENIGN_INSIDE]
+        inside = _benign_inside(ann)
         if inside:
             kept.append(Criterion("2F", -1.00, "contained in established benign region: " + _names(inside)))
         elif ann.benign_regions:
@@ -129,7 +147,7 @@ def _section2_loss(ann: Annotation) -> list[Criterion]:
 
 def _section2_gain(ann: Annotation) -> list[Criterion]:
     found: list[Criterion] = []
-    regions = [n for n, c in ann.dosage_regions + ann.gd_loci if c >= GD_COVER]
+    regions = _established_regions(ann)
     if ann.ts_genes_full or regions:
         found.append(
             Criterion(
@@ -155,7 +173,7 @@ def _section2_gain(ann: Annotation) -> list[Criterion]:
             found.append(Criterion("2J", 0.0, f"one breakpoint within HI gene {h.gene}"))
     best = max((c.points for c in found), default=0.0)
     if best <= 0:
-        inside = [n for n, v in ann.benign_regions if v >= BENIGN_INSIDE]
+        inside = _benign_inside(ann)
         if inside:
             found.append(
                 Criterion("2D", -1.00, "contained in established benign gain region: " + _names(inside))

@@ -38,7 +38,8 @@ class GeneHit:
     exons_hit: int
     n_exons: int
     last_exon_only: bool
-    established: bool = True  # ClinGen HI 3; False: recessive (HI 30) or DDG2P gene, loss of function known
+    established: bool = True  # ClinGen HI 3; False: another gene where loss of function causes disease
+    mechanism: str = "ClinGen HI 3"  # the evidence that loss of function is a disease mechanism
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Annotation:
     common_cover: float = 0.0  # largest fraction of the variant inside one common same-type gnomAD-SV
     clinvar_path: int = 0  # similar ClinVar pathogenic/likely pathogenic CNVs (same type)
     clinvar_benign: int = 0
+    clinvar_path_inside: int = 0  # pathogenic same-type ClinVar CNVs lying entirely inside the variant
+    clinvar_benign_cover: float = 0.0  # largest fraction of the variant inside one benign same-type ClinVar CNV
     cyto_start: str = ""
     cyto_end: str = ""
     iscn: str = ""
@@ -156,7 +159,7 @@ def annotate_one(
     c38, s38, e38 = row["chrom38"], int(row["start38"]), int(row["end38"])
     cnv = svtype in ("DEL", "DUP")  # dosage sources describe copy-number changes only
     if c37 is not None:
-        seen = _annotate_genes(res, ann, c37, s37, e37, c38, s38, e38)
+        seen = _annotate_genes(res, ann, c37, s37, e37, c38, s38, e38, exclude_clinvar, leave_self_out)
         if cnv:
             _annotate_dosage(res, ann, seen, c37, s37, e37, c38, s38, e38)
             _annotate_clinvar(res, ann, c37, s37, e37, exclude_clinvar, leave_self_out)
@@ -165,10 +168,43 @@ def annotate_one(
     return ann
 
 
+def _lof_mechanism(res: Resources, row: int, c37: str, s37: int, e37: int, hide: np.ndarray | None,
+                   leave_self_out: bool) -> str:
+    """Why loss of function of gene ``row`` (genes37) is a disease mechanism, or '' if nothing says so.
+
+    Sources: ClinGen HI 30 (recessive), DDG2P, or a pathogenic ClinVar deletion lying inside the gene
+    (intragenic loss reported pathogenic; the variant itself excluded when ``leave_self_out``).
+    """
+    g = res.genes37.cols
+    if g["hi_score"][row] == 30:
+        return "ClinGen HI 30 (recessive)"
+    if g["ddg2p"][row]:
+        return "DDG2P"
+    cv = res.clinvar37.cols
+    rows = res.clinvar37.index.overlapping(c37, int(g["start"][row]), int(g["end"][row]))
+    if hide is not None:
+        rows = rows[~hide[rows]]
+    starts, ends = cv["start"][rows], cv["end"][rows]
+    keep = (cv["label"][rows] == 1) & (cv["svtype"][rows] == "DEL")
+    keep &= (starts >= g["start"][row]) & (ends <= g["end"][row])
+    if leave_self_out:
+        keep &= ~((starts == s37) & (ends == e37))
+    return f"{int(keep.sum())} intragenic pathogenic ClinVar deletion(s)" if keep.any() else ""
+
+
 def _annotate_genes(
-    res: Resources, ann: Annotation, c37: str, s37: int, e37: int, c38: str | None, s38: int, e38: int
+    res: Resources,
+    ann: Annotation,
+    c37: str,
+    s37: int,
+    e37: int,
+    c38: str | None,
+    s38: int,
+    e38: int,
+    hide: np.ndarray | None,
+    leave_self_out: bool,
 ) -> set[str]:
-    """Genes, constraint, DDG2P; for losses, partially deleted LOF genes (returns their names)."""
+    """Genes, constraint, DDG2P; for losses, partially deleted LOF-mechanism genes (returns their names)."""
     svtype = ann.svtype
     g = res.genes37.cols
     rows = res.genes37.index.overlapping(c37, s37, e37)
@@ -186,9 +222,13 @@ def _annotate_genes(
             partial = (
                 overlap_bp(s37, e37, g["start"][rows], g["end"][rows]) < g["end"][rows] - g["start"][rows]
             )
-            for name in names[partial & g["lof"][rows] & (g["hi_score"][rows] != 3)]:
-                ann.hi_genes.append(_gene_hit(res, str(name), False, c38, s38, e38, established=False))
-                seen.add(str(name))
+            for row in rows[partial & (g["hi_score"][rows] != 3)]:
+                why = _lof_mechanism(res, int(row), c37, s37, e37, hide, leave_self_out)
+                if why:
+                    hit = _gene_hit(res, str(g["gene"][row]), False, c38, s38, e38, established=False)
+                    hit.mechanism = why
+                    ann.hi_genes.append(hit)
+                    seen.add(hit.gene)
     return seen
 
 
@@ -256,8 +296,14 @@ def _annotate_clinvar(
         similar = reciprocal_overlap(s37, e37, starts, ends) >= CLINVAR_RO
         if leave_self_out:
             similar &= ~((starts == s37) & (ends == e37))
-        ann.clinvar_path = int((similar & (cv["label"][rows] == 1)).sum())
-        ann.clinvar_benign = int((similar & (cv["label"][rows] == 0)).sum())
+        path = cv["label"][rows] == 1
+        ann.clinvar_path = int((similar & path).sum())
+        ann.clinvar_benign = int((similar & ~path).sum())
+        ov = overlap_bp(s37, e37, starts, ends)
+        other = ~((starts == s37) & (ends == e37)) if leave_self_out else np.ones(len(rows), dtype=bool)
+        ann.clinvar_path_inside = int((other & path & (ov >= 0.99 * (ends - starts))).sum())
+        benign_cover = (ov / max(e37 - s37, 1))[other & ~path]
+        ann.clinvar_benign_cover = float(benign_cover.max()) if len(benign_cover) else 0.0
 
 
 def _annotate_population(res: Resources, ann: Annotation, c38: str, s38: int, e38: int) -> None:

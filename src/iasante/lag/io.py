@@ -143,7 +143,7 @@ def _parse_bed(path: Path, lines: list[str]) -> tuple[list[list[object]], list[s
             continue
         fields = re.split(r"\t|,", line.rstrip("\r\n")) if "\t" in line or "," in line else line.split()
         fields = [f.strip() for f in fields]
-        if no == 1 and fields[0].lower() in ("chrom", "chr", "chromosome"):
+        if not rows and fields[0].lower().lstrip("#") in ("chrom", "chr", "chromosome"):
             continue
         if len(fields) < 4:
             errors.append(f"{path}: line {no}: expected 4 fields chrom,start,end,type, got {len(fields)}")

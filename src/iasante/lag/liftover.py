@@ -8,6 +8,7 @@ moved to the nearest aligned base, which is what CNV breakpoints (known to a few
 
 from __future__ import annotations
 
+import bisect
 import gzip
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,7 @@ class ChainLifter:
 
 def _read_chain(path: Path, reverse: bool) -> dict[str, _Blocks]:
     rows: list[tuple[str, int, int, int, int, str]] = []
+    scores: list[float] = []
     with gzip.open(path, "rt") as handle:
         head: list[str] = []
         t_pos = q_pos = 0
@@ -111,20 +113,34 @@ def _read_chain(path: Path, reverse: bool) -> dict[str, _Blocks]:
                 rows.append((head[7][3:], q_fwd, size, t_pos, 1, head[2][3:]))
             else:
                 rows.append((head[7][3:], q_fwd - size + 1, size, t_pos + size - 1, -1, head[2][3:]))
+            scores.append(float(head[1]))
             if len(parts) == 3:
                 t_pos += size + int(parts[1])
                 q_pos += size + int(parts[2])
     blocks: dict[str, _Blocks] = {}
-    table = np.array(rows, dtype=object)
-    for chrom in np.unique(table[:, 0]):
-        sub = table[table[:, 0] == chrom]
-        order = np.argsort(sub[:, 1].astype(np.int64), kind="stable")
-        sub = sub[order]
+    by_chrom: dict[str, list[tuple[str, int, int, int, int, str]]] = {}
+    for k in sorted(range(len(rows)), key=lambda k: -scores[k]):  # best-scoring chains claim bases first
+        by_chrom.setdefault(rows[k][0], []).append(rows[k])
+    for chrom, chrom_rows in by_chrom.items():
+        kept = _drop_overlaps(chrom_rows)
         blocks[chrom] = _Blocks(
-            sub[:, 1].astype(np.int64),
-            sub[:, 2].astype(np.int64),
-            sub[:, 3].astype(np.int64),
-            sub[:, 4].astype(np.int64),
-            sub[:, 5],
-        )
+            np.array([r[1] for r in kept], dtype=np.int64), np.array([r[2] for r in kept], dtype=np.int64),
+            np.array([r[3] for r in kept], dtype=np.int64), np.array([r[4] for r in kept], dtype=np.int64),
+            np.array([r[5] for r in kept], dtype=object))
     return blocks
+
+
+def _drop_overlaps(rows: list[tuple[str, int, int, int, int, str]]) -> list[tuple[str, int, int, int, int, str]]:
+    """Keep blocks that overlap no block of a better-scoring chain (``rows`` come best chain first)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    kept: list[tuple[str, int, int, int, int, str]] = []
+    for row in rows:
+        start, end = row[1], row[1] + row[2]
+        i = bisect.bisect_right(starts, start)
+        if (i > 0 and ends[i - 1] > start) or (i < len(starts) and starts[i] < end):
+            continue
+        starts.insert(i, start)
+        ends.insert(i, end)
+        kept.insert(i, row)
+    return kept

@@ -37,6 +37,8 @@ FEATURES = (
     "common_cover",
     "clinvar_path",
     "clinvar_benign",
+    "clinvar_path_inside",
+    "clinvar_benign_cover",
     "acmg_points",
 )
 
@@ -64,6 +66,8 @@ def features_of(ann: Annotation, acmg: AcmgResult) -> list[float]:
         ann.common_cover,
         float(ann.clinvar_path),
         float(ann.clinvar_benign),
+        float(ann.clinvar_path_inside),
+        ann.clinvar_benign_cover,
         acmg.points,
     ]
 

@@ -24,7 +24,7 @@ from iasante.lag.intervals import IntervalIndex
 from iasante.lag.io import normalise_chrom
 from iasante.lag.liftover import ChainLifter
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "5"
 _FILES = {
     "genes": "genes/TADA_gnomad_genes_pli_loeuf_HI.bed",
     "ddg2p": "genes/TADA_DDG2P_genes.bed",
@@ -67,7 +67,7 @@ class Table:
 class Resources:
     """Every annotation source; see the module docstring for builds."""
 
-    genes37: Table  # gene, pLI, LOEUF, HI (Huang probability), ddg2p, hi_score, ts_score, lof
+    genes37: Table  # gene, pLI, LOEUF, HI (Huang probability), ddg2p, hi_score, ts_score
     clingen37: Table  # ClinGen genes and regions: kind G/R, name, hi_score, ts_score, disease
     gd37: Table  # genomic-disorder loci: svtype DEL/DUP, name, source
     clinvar37: Table  # ClinVar CNVs: svtype, label (1 pathogenic/likely, 0 benign)
@@ -172,8 +172,6 @@ def _build(root: Path, fingerprint: str) -> Resources:
     genes["ddg2p"] = genes["gene"].isin(ddg2p)
     genes["hi_score"] = genes["gene"].map(cg_genes["hi_score"]).fillna(-1).astype(int)
     genes["ts_score"] = genes["gene"].map(cg_genes["ts_score"]).fillna(-1).astype(int)
-    # loss of function is a known disease mechanism: ClinGen HI 3 (dominant) or 30 (recessive), or DDG2P
-    genes["lof"] = genes["hi_score"].isin([3, 30]) | genes["ddg2p"]
     hi_threshold = float(genes["HI"].quantile(0.9))
 
     gd_parts = []

@@ -1,0 +1,66 @@
+"""ACMG/ClinGen points on hand-built annotations (Riggs et al. 2020 tables) and on real loci."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from iasante.lag.acmg import class_of, classify
+from iasante.lag.annotate import Annotation, GeneHit, annotate
+from tests.lag.part2_fixtures import genomics_ready  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("genomics_ready")
+
+
+@pytest.mark.parametrize(("points", "expected"), [
+    (0.99, "pathogenic"), (1.5, "pathogenic"), (0.90, "likely_pathogenic"), (0.98, "likely_pathogenic"),
+    (0.89, "vus"), (-0.89, "vus"), (-0.90, "likely_benign"), (-0.98, "likely_benign"), (-0.99, "benign")])
+def test_class_thresholds(points: float, expected: str) -> None:
+    assert class_of(points) == expected
+
+
+def _codes(ann: Annotation) -> dict[str, float]:
+    return {c.code: c.points for c in classify(ann).criteria}
+
+
+def test_loss_sections() -> None:
+    empty = Annotation(svtype="DEL", size_bp=2000)
+    assert _codes(empty) == {"1B": -0.60, "3A": 0.0}
+    hi_full = Annotation(svtype="DEL", size_bp=10**6, genes=["TBX1"],
+                         hi_genes=[GeneHit("TBX1", True, True, True, 9, 9, False)])
+    assert _codes(hi_full)["2A"] == 1.0 and classify(hi_full).acmg_class == "pathogenic"
+    intragenic = Annotation(svtype="DEL", size_bp=5000, genes=["NF1"],
+                            hi_genes=[GeneHit("NF1", False, False, False, 2, 58, False)])
+    assert _codes(intragenic)["2E"] == 0.90
+    last_exon = Annotation(svtype="DEL", size_bp=5000, genes=["NF1"],
+                           hi_genes=[GeneHit("NF1", False, False, True, 1, 58, True)])
+    assert _codes(last_exon)["2D-3"] == 0.30
+    many = Annotation(svtype="DEL", size_bp=5 * 10**6, genes=[f"G{i}" for i in range(40)])
+    assert _codes(many)["3C"] == 0.90
+    common = Annotation(svtype="DEL", size_bp=3000, genes=["X"], pop_af=0.2, pop_ro=0.9, common_cover=1.0)
+    assert _codes(common)["4O"] == -1.0 and classify(common).acmg_class == "benign"
+
+
+def test_gain_sections_and_non_cnv() -> None:
+    gain = Annotation(svtype="DUP", size_bp=10**6, genes=[f"G{i}" for i in range(40)])
+    assert _codes(gain)["3B"] == 0.45  # gains need 35-49 genes for 3B, losses 25-34
+    ts = Annotation(svtype="DUP", size_bp=10**6, genes=["MECP2"], ts_genes_full=["MECP2"])
+    assert _codes(ts)["2A"] == 1.0
+    benign_region = Annotation(svtype="DUP", size_bp=10**4, genes=["A"], benign_regions=[("region", 1.0)])
+    assert _codes(benign_region)["2D"] == -1.0
+    inv = classify(Annotation(svtype="INV", size_bp=10**5, genes=["A"]))
+    assert (inv.points, inv.acmg_class, inv.criteria[0].code) == (0.0, "vus", "NA")
+
+
+def test_real_loci() -> None:
+    """22q11.2 deletion and CMT1A duplication are pathogenic; a gene-free intergenic 500 bp loss is not."""
+    from iasante.lag.resources import load_resources
+
+    variants = pd.DataFrame({"chrom": ["22", "17", "5"], "start": [18900000, 14100000, 1000],
+                             "end": [21500000, 15400000, 1500], "svtype": ["DEL", "DUP", "DEL"]})
+    anns = annotate(load_resources(), variants, "GRCh37")
+    results = [classify(a) for a in anns]
+    assert [r.acmg_class for r in results[:2]] == ["pathogenic", "pathogenic"]
+    assert "TBX1" in anns[0].genes and "PMP22" in anns[1].genes
+    assert results[2].points < 0
+    assert anns[0].iscn.startswith("seq[GRCh37] 22q11.") and anns[0].iscn.endswith("(18900001_21500000)x1")
