@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from iasante.cli import app
 
 runner = CliRunner()
 HIT = "O=C(Nc1cncc2ccccc12)[C@@H]1CCOc2ccc(Cl)cc21"
+
+
+def _code(result: Result) -> int:
+    """Exit code as the console entry point sets it (the root group raises click's Exit for mapped errors)."""
+    return int(getattr(result.exception, "exit_code", result.exit_code))
 
 
 def _write(path: Path, text: str) -> Path:
@@ -53,7 +61,7 @@ def test_predict_whole_file_errors_exit_2(tmp_path: Path, content: str | None, c
         src.write_text(content)
     result = runner.invoke(app, ["drugs", "predict", "--input", str(src), "--smiles-column", column,
                                  "--out", str(tmp_path / "o.csv")])
-    assert result.exit_code == 2
+    assert _code(result) == 2
     assert message in result.output and "in.csv" in result.output
 
 
@@ -68,9 +76,20 @@ def test_screen_file_library_ranks_and_reports_bad_rows(tmp_path: Path) -> None:
         assert column in ranked.columns
 
 
+def test_screen_dock_top_on_dask(tmp_path: Path) -> None:
+    lib = _write(tmp_path / "lib.csv", "ID,Name,SMILES\nd1,benzamide,O=C(Nc1cccnc1)c1ccccc1\nd2,ethanol,CCO\n")
+    out = tmp_path / "ranked.csv"
+    result = runner.invoke(app, ["drugs", "screen", "--library", str(lib), "--out", str(out), "--dock",
+                                 "--dock-top", "1", "--workers", "1", "--exhaustiveness", "1"])
+    assert result.exit_code == 0, result.output
+    ranked = pd.read_csv(out)
+    assert set(ranked.id) == {"d1", "d2"} and ranked.vina_score_kcal.notna().sum() == 1
+    assert ranked.vina_score_kcal.iloc[0] < -3
+
+
 def test_dock_bad_smiles_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["drugs", "dock", "C1CC(", "--out", str(tmp_path / "d")])
-    assert result.exit_code == 2 and "invalid SMILES" in result.output
+    assert _code(result) == 2 and "invalid SMILES" in result.output
 
 
 def test_dock_writes_poses_and_scores(tmp_path: Path) -> None:
@@ -100,3 +119,12 @@ def test_analogues_and_series(tmp_path: Path) -> None:
 def test_status_ready() -> None:
     result = runner.invoke(app, ["drugs", "status"])
     assert result.exit_code == 0 and result.output.startswith("ready")
+
+
+def test_console_entry_point_exit_codes(tmp_path: Path) -> None:
+    """The installed ``iasante`` command itself: bad file -> 2 with the file named on stderr."""
+    binary = Path(sys.executable).parent / "iasante"
+    src = _write(tmp_path / "garbage.csv", "")
+    done = subprocess.run([str(binary), "drugs", "predict", "--input", str(src), "--smiles-column", "smiles",
+                           "--out", str(tmp_path / "o.csv")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "garbage.csv" in done.stderr

@@ -21,7 +21,8 @@ RDLogger.DisableLog("rdApp.*")
 
 FP_BITS = 2048
 FP_RADIUS = 2
-MAX_HEAVY_ATOMS = 150
+MAX_HEAVY_ATOMS = 1000  # beyond: not a small molecule, refused
+TAUTOMER_MAX_HEAVY_ATOMS = 150  # bigger (peptide drugs) skip tautomer search: slow, and far out of domain anyway
 # Cheap, interpretable whole-molecule descriptors (name, function); order is part of the weights' contract.
 _DESCRIPTORS = (
     ("mol_wt", Descriptors.MolWt),
@@ -49,6 +50,8 @@ def _standardisers() -> tuple[rdMolStandardize.LargestFragmentChooser, rdMolStan
     enumerator = rdMolStandardize.TautomerEnumerator()
     enumerator.SetMaxTautomers(64)  # bounds the time per molecule; canonical choice stays deterministic
     enumerator.SetMaxTransforms(256)
+    enumerator.SetRemoveSp3Stereo(False)  # keep e.g. a chiral alpha carbon's stereo for display and docking
+    enumerator.SetRemoveBondStereo(False)
     return rdMolStandardize.LargestFragmentChooser(), rdMolStandardize.Uncharger(), enumerator
 
 
@@ -63,18 +66,24 @@ def parse_smiles(smiles: object) -> Chem.Mol:
     return mol
 
 
-def standardise(smiles: object) -> Chem.Mol:
+def standardise(smiles: object, tautomer: bool = True) -> Chem.Mol:
     """Parse and standardise: cleanup, keep the largest fragment (drops salts), neutralise, canonical tautomer.
 
+    Args:
+        smiles: the input SMILES.
+        tautomer: pick RDKit's canonical tautomer (model features); ``False`` keeps the drawn tautomer, which
+            is chemically more usual (e.g. conjugated enones of steroids) and is what docking uses.
+
     Raises:
-        InputDataError: invalid, empty, or out of the small-molecule range (> 150 heavy atoms).
+        InputDataError: invalid, empty, or not a small molecule (> 1,000 heavy atoms).
     """
     mol = parse_smiles(smiles)
     chooser, uncharger, enumerator = _standardisers()
     try:
         mol = rdMolStandardize.Cleanup(mol)
         mol = uncharger.uncharge(chooser.choose(mol))
-        mol = enumerator.Canonicalize(mol)
+        if tautomer and mol.GetNumHeavyAtoms() <= TAUTOMER_MAX_HEAVY_ATOMS:
+            mol = enumerator.Canonicalize(mol)
     except (RuntimeError, ValueError) as exc:  # RDKit raises these on chemically impossible inputs
         raise InputDataError(f"SMILES {str(smiles)[:80]!r} cannot be standardised: {exc}") from exc
     if mol.GetNumHeavyAtoms() > MAX_HEAVY_ATOMS:

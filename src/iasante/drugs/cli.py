@@ -60,7 +60,7 @@ def screen(
     if dock:
         top = ranked.head(dock_top)
         with fraction_bar(f"Docking top {len(top)}") as update:
-            records = service.dock_many(top.smiles_std.tolist(), workers, exhaustiveness, progress=update)
+            records = service.dock_many(top.smiles.tolist(), workers, exhaustiveness, progress=update)
         ranked["vina_score_kcal"] = None
         ranked.loc[top.index, "vina_score_kcal"] = [r["scores_kcal"][0] if r["scores_kcal"] else None
                                                     for r in records]

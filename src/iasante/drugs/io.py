@@ -52,7 +52,7 @@ def parse_ic50(text: object) -> tuple[float, int]:
     """One Moonshot IC50 cell (µM, maybe prefixed by '<' or '>') to (pIC50, censor).
 
     >>> parse_ic50("> 99.5")
-    (4.0, -1)
+    (4.0022, -1)
     """
     raw = str(text).strip()
     censor = -1 if raw.startswith(">") else (1 if raw.startswith("<") else 0)

@@ -72,6 +72,8 @@ def load_library(library: str) -> tuple[pd.DataFrame, str]:
     path = Path(library)
     table, column = read_table(path)
     table = table.rename(columns={column: "smiles"})
+    lower = {c.lower(): c for c in table.columns if c != "smiles"}
+    table = table.rename(columns={lower[k]: k for k in ("id", "name") if k in lower and lower[k] != k})
     if "id" not in table.columns:
         table["id"] = [str(i + 1) for i in range(len(table))]
     if "name" not in table.columns:
@@ -103,7 +105,7 @@ def dock_record(smiles: str, exhaustiveness: int = 8, seed: int = 0) -> dict[str
     from iasante.drugs.docking import dock
 
     try:
-        result = dock(chem.standardise(smiles), exhaustiveness=exhaustiveness, seed=seed)
+        result = dock(chem.standardise(smiles, tautomer=False), exhaustiveness=exhaustiveness, seed=seed)
     except IASanteError as exc:
         return {"smiles": smiles, "scores_kcal": [], "sdf": "", "seconds": 0.0, "error": str(exc)}
     return {"smiles": smiles, "scores_kcal": result.scores_kcal, "sdf": result.sdf, "seconds": result.seconds,
@@ -202,7 +204,7 @@ def create_docking(owner: str, smiles: str, name: str = "", demo: bool = False) 
     """Validate the SMILES and record a queued docking run (InputDataError if the SMILES is invalid)."""
     from iasante.drugs.db import DrugDocking
 
-    std = chem.canonical(chem.standardise(smiles))
+    std = chem.canonical(chem.standardise(smiles, tautomer=False))
     with session_scope() as session:
         row = DrugDocking(owner=owner, smiles=std, name=name[:255], status="queued", scores_kcal=[], demo=demo)
         session.add(row)
