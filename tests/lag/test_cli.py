@@ -68,3 +68,22 @@ def test_bad_inputs_exit_2_naming_the_input(tmp_path: Path) -> None:
     binary.write_bytes(bytes(range(256)) * 4)
     code, output = _classify(binary, tmp_path / "o.tsv")
     assert code == 2 and "image.bed" in output
+
+
+def test_case_commands_and_part1_merge(tmp_path: Path, iasante_home: Path) -> None:
+    result = runner.invoke(app, ["lag", "case-add", str(DEMO_BED), "--genome", "GRCh37", "--patient", "IPP-7"])
+    assert result.exit_code == 0, result.output
+    case_id = result.output.split()[1].rstrip(":")
+    listing = runner.invoke(app, ["lag", "cases"])
+    assert listing.exit_code == 0 and "demo_cnvs.bed" in listing.output and "IPP-7" not in listing.output
+    for suffix, head in ((".pdf", b"%PDF"), (".vcf", b"##fileformat=VCFv4.2"), (".tsv", b"chrom\tstart")):
+        out = tmp_path / f"case{suffix}"
+        done = runner.invoke(app, ["lag", "report", case_id, "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        assert out.read_bytes().startswith(head)
+    wrong = runner.invoke(app, ["lag", "report", case_id, "--out", str(tmp_path / "x.docx")])
+    assert int(getattr(wrong.exception, "exit_code", wrong.exit_code)) == 2
+    from iasante.lag import cli as lag_cli
+
+    names = {c.name for c in lag_cli.app.registered_commands}
+    assert {"classify", "train", "run", "simulate", "evaluate"} <= names

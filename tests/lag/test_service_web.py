@@ -108,3 +108,13 @@ def test_status_index_and_demo(iasante_home: Any, client_as: Any) -> None:
     assert "already loaded" in service.load_demo("admin")
     page = client_as("biologist").get("/lag/")
     assert page.status_code == 200 and "Demo LAG" in page.text and "ready" in page.text
+
+
+def test_calling_route_checks_server_files(iasante_home: Any, client_as: Any, tmp_path: Any) -> None:
+    client = client_as("biologist")
+    missing = client.post("/lag/calling", data={"reference": str(tmp_path / "ref.fa"), "bam": "/nope.bam",
+                                                "csrf_token": client.csrf}, follow_redirects=False)
+    assert missing.status_code == 422 and "ref.fa" in missing.text
+    one_fastq = client.post("/lag/calling", data={"reference": "/x.fa", "fastq1": "/r1.fq",
+                                                  "csrf_token": client.csrf}, follow_redirects=False)
+    assert one_fastq.status_code == 422

@@ -22,6 +22,7 @@ from iasante.lag.db import LagCase, LagVariant
 from iasante.lag.io import SVTYPES, check_genome
 
 JOB_TARGET = "iasante.lag.service:analyse_job"
+CALLING_TARGET = "iasante.lag.service:calling_case_job"
 ALLOWED_UPLOADS = (".vcf", ".bed", ".gz", ".tsv", ".txt")
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_NAME = "Demo LAG: known genomic disorders (synthetic case)"
@@ -95,6 +96,12 @@ def start_analysis(case_id: int, owner: str, wait: bool = False) -> int:
 
 def analyse_job(ctx: jobs.JobContext, case_id: int) -> dict[str, Any]:
     """Job target: read the stored file, classify every variant, store them ranked by the AI score."""
+    n_variants, n_errors = _analyse(case_id, ctx.progress)
+    ctx.log(f"{n_variants} variants classified, {n_errors} rejected")
+    return {"case_id": case_id, "n_variants": n_variants, "n_errors": n_errors}
+
+
+def _analyse(case_id: int, progress: Any) -> tuple[int, int]:
     from iasante.lag.pipeline import classify_file
 
     with session_scope() as session:
@@ -106,7 +113,7 @@ def analyse_job(ctx: jobs.JobContext, case_id: int) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="lag-") as tmp:
             path = Path(tmp) / f"input{suffix}"
             path.write_bytes(data)
-            results, errors = classify_file(path, genome, ctx.progress)
+            results, errors = classify_file(path, genome, progress)
     except Exception as exc:
         with session_scope() as session:
             failed = _case(session, case_id)
@@ -118,8 +125,72 @@ def analyse_job(ctx: jobs.JobContext, case_id: int) -> dict[str, Any]:
         for rank, i in enumerate(order, start=1):
             case.variants.append(_variant_row(results[i], i, rank))
         case.status, case.n_variants, case.errors = "done", len(results), errors[:200]
-    ctx.log(f"{len(results)} variants classified, {len(errors)} rejected")
-    return {"case_id": case_id, "n_variants": len(results), "n_errors": len(errors)}
+    return len(results), len(errors)
+
+
+def start_calling_case(
+    owner: str,
+    *,
+    reference: str,
+    fastq: list[str] | None = None,
+    bam: str | None = None,
+    sample: str | None = None,
+    genome: str = "GRCh37",
+    name: str = "",
+    patient_id: str | None = None,
+    cores: int = 2,
+) -> int:
+    """Queue part 1's calling workflow (FASTQ/BAM on the server) followed by this analysis; returns the job id.
+
+    The workflow writes under ``<home>/lag_runs/<sample or job>``; the case appears when the VCF is ready.
+    """
+    from iasante.core.config import get_settings
+
+    genome = check_genome(genome)
+    for label, value in (("reference", reference), ("bam", bam), *(("fastq", f) for f in fastq or [])):
+        if value and not Path(value).is_file():
+            raise InputDataError(f"{label} {value}: no such file on the server")
+    if not fastq and not bam:
+        raise InputDataError("calling: give two FASTQ files or a BAM")
+    out_dir = get_settings().home / "lag_runs" / (sample or f"run-{utcnow():%Y%m%d%H%M%S}")
+    params = {
+        "owner": owner,
+        "genome": genome,
+        "name": name,
+        "patient_id": patient_id,
+        "reference": reference,
+        "out_dir": str(out_dir),
+        "fastq": fastq,
+        "bam": bam,
+        "sample": sample,
+        "cores": cores,
+    }
+    return jobs.submit("lag.calling", CALLING_TARGET, params, owner=owner, timeout_s=6 * 3600)
+
+
+def calling_case_job(
+    ctx: jobs.JobContext, owner: str, genome: str, name: str, patient_id: str | None, **calling: Any
+) -> dict[str, Any]:
+    """Job target: part 1's ``calling.run_job`` (FASTQ/BAM -> VCF), then a case classified from that VCF."""
+    from iasante.lag.calling import run_job
+
+    result = run_job(ctx, **calling)
+    vcf = Path(result["sv_vcf_gz"])
+    with session_scope() as session:
+        case = create_case(
+            session,
+            vcf.read_bytes(),
+            vcf.name,
+            owner=owner,
+            genome=genome,
+            name=name or vcf.name,
+            patient_id=patient_id,
+        )
+        case.job_id = ctx.job_id
+        case_id = case.id
+    n_variants, n_errors = _analyse(case_id, None)
+    ctx.log(f"case {case_id}: {n_variants} variants classified, {n_errors} rejected")
+    return {**result, "case_id": case_id, "n_variants": n_variants}
 
 
 def _variant_row(r: Any, position: int, rank: int) -> LagVariant:

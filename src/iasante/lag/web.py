@@ -80,6 +80,34 @@ async def create(
     return RedirectResponse(f"/lag/cases/{case.id}", status_code=303)
 
 
+@router.post("/calling")
+def calling(
+    request: Request,
+    who: Reviewer,
+    reference: Annotated[str, Form()],
+    fastq1: Annotated[str, Form()] = "",
+    fastq2: Annotated[str, Form()] = "",
+    bam: Annotated[str, Form()] = "",
+    sample: Annotated[str, Form()] = "",
+    genome: Annotated[str, Form()] = "GRCh37",
+    patient_id: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """Queue the calling workflow on server-side FASTQ/BAM files, then the analysis (job page shows progress)."""
+    fastq = [f.strip() for f in (fastq1, fastq2) if f.strip()]
+    if fastq and len(fastq) != 2:
+        raise InputDataError("calling: give both FASTQ files (R1 and R2) or a BAM")
+    job_id = service.start_calling_case(
+        who.username,
+        reference=reference.strip(),
+        fastq=fastq or None,
+        bam=bam.strip() or None,
+        sample=sample.strip() or None,
+        genome=genome,
+        patient_id=patient_id.strip() or None,
+    )
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, db: DbSession, who: Reader) -> HTMLResponse:
     """Review page: ranked variants, filters, ideogram, evidence and decisions."""
