@@ -90,6 +90,7 @@ def evaluate_metaphases(
     per_cell: int = 4,
     random_state: int = 0,
     log: Callable[[str], None] = print,
+    **analyze_options: float,
 ) -> dict[str, Any]:
     """Synthesise ``per_cell`` spreads per held-out cell (karyotypes cycled, half dark-on-light) and score.
 
@@ -110,7 +111,7 @@ def evaluate_metaphases(
                 table, sources, cell, karyotype, rng, dark_on_light=turn % 2 == 0
             )
             start = time.perf_counter()
-            pred = analyze_metaphase(meta.image, clf)
+            pred = analyze_metaphase(meta.image, clf, **analyze_options)
             seconds = time.perf_counter() - start
             score = score_metaphase(meta, pred)
             chrom_err += list((~score["correct"]).astype(float))

@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
 from iasante.karyotype.preprocess import rotate
 
@@ -16,6 +17,8 @@ LAYOUT: tuple[tuple[str, ...], ...] = (
     ("19", "20", "21", "22", "Y"),
 )
 GAP_PX, GROUP_GAP_PX, LABEL_PX, MARGIN_PX = 4, 18, 18, 12
+TALLEST_PX = 110
+"""Small spreads are enlarged (up to 3x) so that chromosome 1 is about this tall."""
 
 
 def upright_crop(crop: np.ndarray, angle_deg: float) -> np.ndarray:
@@ -50,6 +53,10 @@ def render_karyogram(
     for name, angle, crop in zip(classes, angles_deg, crops, strict=True):
         if name in groups:
             groups[name].append(upright_crop(crop, angle))
+    tallest = max([p.shape[0] for g in groups.values() for p in g] + [1])
+    zoom = float(np.clip(TALLEST_PX / tallest, 1.0, 3.0))
+    if zoom > 1.0:
+        groups = {n: [np.clip(ndimage.zoom(p, zoom, order=1), 0, 1) for p in g] for n, g in groups.items()}
     widths = {n: max(sum(p.shape[1] + GAP_PX for p in g), 30) for n, g in groups.items()}
     heights = [max([p.shape[0] for n in row for p in groups[n]] + [20]) for row in LAYOUT]
     row_w = [sum(widths[n] for n in row) + GROUP_GAP_PX * (len(row) - 1) for row in LAYOUT]

@@ -83,7 +83,7 @@ def _resolve_touching(
     segments: list[Segment],
     p_other: np.ndarray,
     scale: float,
-    threshold: float = 0.5,
+    threshold: float = 0.25,
     margin: float = 0.1,
 ) -> list[Segment]:
     """Replace objects that look like touching chromosomes by their most chromosome-like watershed split."""
@@ -104,6 +104,8 @@ def analyze_metaphase(
     clf: ChromosomeClassifier,
     dark_on_light: bool | None = None,
     extra_copy_cost: float = 3.0,
+    discard_cost: float = 3.0,
+    split_threshold: float = 0.25,
 ) -> KaryotypeResult:
     """Karyotype one metaphase.
 
@@ -112,6 +114,8 @@ def analyze_metaphase(
         clf: loaded chromosome classifier.
         dark_on_light: polarity; detected from the background when None.
         extra_copy_cost: Hungarian cost of a third autosome copy (see :func:`assign_classes`).
+        discard_cost: Hungarian cost of dropping an object as debris.
+        split_threshold: objects whose "other" probability exceeds this are tried for a watershed split.
     """
     dol = is_dark_on_light(image) if dark_on_light is None else dark_on_light
     img = to_bright_on_dark(image, dol)
@@ -120,9 +124,9 @@ def analyze_metaphase(
     median_area = float(np.median([s.area_px for s in segments])) if segments else reference
     scale = CANVAS_SCALE * float(np.clip(np.sqrt(reference / max(median_area, 1.0)), 0.6, 1.6))
     _, _, p_other, _ = _score(clf, segments, scale)
-    segments = _resolve_touching(clf, segments, p_other, scale)
+    segments = _resolve_touching(clf, segments, p_other, scale, split_threshold)
     proba, p_up, p_other, rho = _score(clf, segments, scale)
-    labels = assign_classes(proba, p_other, extra_copy_cost=extra_copy_cost)
+    labels = assign_classes(proba, p_other, extra_copy_cost=extra_copy_cost, discard_cost=discard_cost)
     records = []
     for i, seg in enumerate(segments):
         k = int(labels[i])
