@@ -93,7 +93,7 @@ def test_organiser_only_routes(client_as, toy) -> None:  # type: ignore[no-untyp
     reveal = participant.post("/api/challenge/toy/phases/final/reveal", headers={"X-CSRF-Token": participant.csrf})
     assert reveal.status_code == 403
     organiser = client_as("data_scientist")
-    assert "Create a challenge" in organiser.get("/challenge/new").text
+    assert 'name="truth"' in organiser.get("/challenge/new").text
     ids, y = binary_truth()
     response = organiser.post(
         "/challenge/new",
@@ -110,5 +110,20 @@ def test_organiser_only_routes(client_as, toy) -> None:  # type: ignore[no-untyp
     )
     assert response.status_code == 303 and response.headers["location"] == "/challenge/web-made"
     assert organiser.get("/api/challenge/web-made").json()["secondary_metrics"] == ["f1", "kappa"]
+    via_api = organiser.post(
+        "/api/challenge",
+        files={
+            "spec": ("spec.json", json.dumps(spec("api-made")).encode(), "application/json"),
+            "truth": ("truth.csv", truth_csv(ids, y), "text/csv"),
+        },
+        headers={"X-CSRF-Token": organiser.csrf},
+    )
+    assert via_api.status_code == 201 and via_api.json()["n_test"] == len(ids)
+    bad_spec = organiser.post(
+        "/api/challenge",
+        files={"spec": ("spec.json", b"{not json", "application/json"), "truth": ("t.csv", b"id,label\n", "text/csv")},
+        headers={"X-CSRF-Token": organiser.csrf},
+    )
+    assert bad_spec.status_code == 422 and "spec" in bad_spec.json()["detail"]
     revealed = organiser.post("/api/challenge/toy/phases/final/reveal", headers={"X-CSRF-Token": organiser.csrf})
     assert revealed.status_code == 200 and revealed.json()["visible"] is True

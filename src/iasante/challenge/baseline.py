@@ -47,7 +47,7 @@ def color_statistics(path: Path) -> np.ndarray:
         values = pixels[:, channel]
         parts += [
             np.histogram(values, bins=16, range=(0, 256))[0] / values.size,
-            [values.mean() / 255.0, values.std() / 255.0],
+            np.array([values.mean() / 255.0, values.std() / 255.0]),
         ]
     return np.concatenate(parts)
 
@@ -115,11 +115,11 @@ class LinearBaseline:
             return np.stack([1.0 - positive, positive], axis=1)
         logits -= logits.max(axis=1, keepdims=True)
         weights = np.exp(logits)
-        return weights / weights.sum(axis=1, keepdims=True)
+        return np.asarray(weights / weights.sum(axis=1, keepdims=True), dtype=np.float64)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Most likely class name per row, shape (n,)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return np.asarray(self.classes_[np.argmax(self.predict_proba(X), axis=1)])
 
     def save(self, path: Path) -> None:
         np.savez(

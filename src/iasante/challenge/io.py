@@ -115,7 +115,7 @@ def _numbers(column: pd.Series, name: str, what: str, problems: list[str]) -> np
     if bad.size:
         shown = ", ".join(f"line {i + 2}: {column.iloc[i]!r}" for i in bad[:_SHOW])
         problems.append(f"{bad.size} {what} value(s) are not finite numbers ({shown})")
-    return values
+    return np.asarray(values, dtype=np.float64)
 
 
 def infer_task(labels: pd.Series, metric_tasks: list[tuple[str, ...]]) -> str:
@@ -162,7 +162,7 @@ def _class_codes(column: pd.Series, classes: tuple[str, ...], name: str, what: s
             f"{bad.size} {what} value(s) are not valid classes ({shown}); valid: "
             f"{', '.join(classes[:30])}{' ...' if len(classes) > 30 else ''}"
         )
-    return codes
+    return np.asarray(codes, dtype=np.int64)
 
 
 def read_submission(source: Path | bytes, name: str, truth: TruthTable) -> Predictions:

@@ -52,7 +52,7 @@ def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
     if n_pos == 0 or n_neg == 0:
         return math.nan
     rank_sum = float(average_ranks(np.asarray(y_score, dtype=np.float64))[positive].sum())
-    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+    return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def roc_points(y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,9 +139,9 @@ def f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         wrong = float(np.sum(y_true != y_pred))
         return 2 * tp / (2 * tp + wrong) if tp > 0 else 0.0
     matrix = _confusion(y_true, y_pred).astype(np.float64)
-    tp = np.diag(matrix)
+    hits = np.diag(matrix)
     denominator = matrix.sum(axis=0) + matrix.sum(axis=1)
-    return float(np.mean(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)))
+    return float(np.mean(np.where(denominator > 0, 2 * hits / np.maximum(denominator, 1), 0.0)))
 
 
 def cohen_kappa(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -43,8 +43,8 @@ class ChallengeSpec(BaseModel):
     participant_data: str = ""
     phases: list[PhaseSpec] = Field(
         default_factory=lambda: [
-            PhaseSpec(name="development", subset="public"),
-            PhaseSpec(name="final", subset="private", days=7),
+            PhaseSpec(name="development", subset="public", days=30, daily_quota=5, rule="best"),
+            PhaseSpec(name="final", subset="private", days=7, daily_quota=5, rule="best"),
         ]
     )
 

@@ -109,7 +109,7 @@ def subset_mask(challenge: Challenge, ids: np.ndarray, subset: str) -> np.ndarra
 def pack(predictions: Predictions) -> bytes:
     buffer = io.BytesIO()
     arrays = {k: v for k, v in (("score", predictions.score), ("prediction", predictions.prediction)) if v is not None}
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # numpy stub quirk with **kwargs
     return buffer.getvalue()
 
 

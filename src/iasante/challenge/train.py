@@ -117,7 +117,7 @@ def split_groups(table: pd.DataFrame, demo: DemoDefinition, seed: int) -> tuple[
     return table[key.isin(train_groups)].copy(), table[key.isin(test_groups)].copy()
 
 
-def bootstrap_ci(metric_name: str, y: np.ndarray, values: np.ndarray, seed: int) -> dict[str, float]:
+def bootstrap_ci(metric_name: str, y: np.ndarray, values: np.ndarray, seed: int) -> dict[str, object]:
     """Point value and 95% percentile CI over stratified bootstrap resamples of the test rows."""
     metric = get_metric(metric_name)
     boots = [metric.fn(y[i], values[i]) for i in bootstrap_indices(y, N_BOOTSTRAP, seed, stratified=True)]
