@@ -122,7 +122,7 @@ def test_run_publishes_indexed_vcf_and_qc(called: dict[str, object]) -> None:
     assert deletion.info["ISCN"] == "del(22)(q11.21q11.21)" and deletion.info["SUPPORT"] >= 2
     assert deletion.samples["P1"]["GT"] == (0, 1)
     page = html.read_text()
-    assert "mapping_rate" in page and "insert_size_mean_bp" in page and "<svg" in page
+    assert "mapping rate" in page and "insert size mean (bp)" in page and "<svg" in page
 
 
 def test_run_finds_the_planted_events(called: dict[str, object]) -> None:

@@ -16,6 +16,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 __all__ = ["parse_samtools_stats", "mapping_rate", "summarise_qc", "write_qc_html"]
 
@@ -61,6 +62,26 @@ def summarise_qc(stats_path: Path, flagstat_json: Path, genome_bp: int) -> dict[
         "insert_size_sd_bp": sn.get("insert size standard deviation", 0.0),
         "error_rate": sn.get("error rate", 0.0),
     }
+
+
+_LABELS = {
+    "reads": "reads (R1 + R2)",
+    "mapping_rate": "mapping rate",
+    "mean_coverage_x": "mean coverage (x)",
+    "duplicate_rate": "duplicate rate",
+    "insert_size_mean_bp": "insert size mean (bp)",
+    "insert_size_sd_bp": "insert size SD (bp)",
+    "error_rate": "base mismatch rate",
+}
+
+
+def _format(key: str, value: float) -> str:
+    """Human formatting of a QC figure (rates as %, counts as integers)."""
+    if key.endswith("_rate"):
+        return f"{value:.2%}"
+    if key == "reads":
+        return f"{int(value):,}"
+    return f"{value:.1f}"
 
 
 def _svg(fig: object) -> str:
@@ -109,10 +130,8 @@ def _read_calls(vcf_gz: Path) -> list[dict[str, str]]:
             if line.startswith("#"):
                 continue
             fields = line.rstrip("\n").split("\t")
-            info = dict(item.split("=", 1) for item in fields[7].split(";") if "=" in item)
-            calls.append(
-                {"chrom": fields[0], "pos": fields[1], "gt": fields[9] if len(fields) > 9 else ".", **info}
-            )
+            info = {k: unquote(v) for k, v in (item.split("=", 1) for item in fields[7].split(";") if "=" in item)}
+            calls.append({"chrom": fields[0], "pos": fields[1], "gt": fields[9] if len(fields) > 9 else ".", **info})
     return calls
 
 
@@ -134,10 +153,10 @@ def write_qc_html(
     if metrics["mean_coverage_x"] < 20:
         warn.append(f"Mean coverage {metrics['mean_coverage_x']}x is below 20x: sensitivity is reduced.")
     if metrics["mapping_rate"] < 0.9:
-        warn.append(
-            f"Only {metrics['mapping_rate']:.1%} of reads mapped: check the reference and the sample."
-        )
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in metrics.items())
+        warn.append(f"Only {metrics['mapping_rate']:.1%} of reads mapped: check the reference and the sample.")
+    rows = "".join(
+        f"<tr><th>{html.escape(_LABELS.get(k, k))}</th><td>{_format(k, v)}</td></tr>" for k, v in metrics.items()
+    )
     call_rows = "".join(
         "<tr>"
         + "".join(

@@ -88,6 +88,15 @@ def _overlap_fraction(a: SvCall, b: SvCall) -> float:
     return inter / max(a.end - a.pos, b.end - b.pos, 1)
 
 
+def _vcf_escape(value: str) -> str:
+    """Percent-encode the characters VCF forbids in INFO values (VCF 4.3 section 1.2), e.g. ISCN's ';'.
+
+    >>> _vcf_escape("t(9;22)(q34;q11.2)")
+    't(9%3B22)(q34%3Bq11.2)'
+    """
+    return value.replace("%", "%25").replace(";", "%3B").replace("=", "%3D").replace(" ", "%20").replace(",", "%2C")
+
+
 def _representative(calls: list[SvCall]) -> SvCall:
     """The call whose breakpoints we trust most: passed, precise, then caller priority, then reads."""
     return min(calls, key=lambda c: (not c.passed, not c.precise, PRIORITY.index(c.caller), -c.reads))
@@ -207,7 +216,8 @@ def write_final_vcf(
         '##INFO=<ID=READS,Number=1,Type=Integer,Description="Supporting reads of the representative call">',
         '##INFO=<ID=CHR2,Number=1,Type=String,Description="Partner contig of a breakend">',
         '##INFO=<ID=POS2,Number=1,Type=Integer,Description="Partner position of a breakend">',
-        f'##INFO=<ID=ISCN,Number=1,Type=String,Description="ISCN-style description ({build} cytobands)">',
+        f'##INFO=<ID=ISCN,Number=1,Type=String,Description="ISCN-style description ({build} cytobands), '
+        'percent-encoded (%3B is ;)">',
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
         "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample]),
     ]
@@ -245,7 +255,7 @@ def write_final_vcf(
                 f"SUPPORT={event.support}",
                 f"CALLERS={','.join(callers)}",
                 f"READS={call.reads}",
-                f"ISCN={iscn}",
+                f"ISCN={_vcf_escape(iscn)}",
             ]
             rows.append(
                 "\t".join(

@@ -1,0 +1,65 @@
+"""Merging caller calls with the real SURVIVOR: support counts, solo delly rule, translocations, final VCF."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import pysam
+
+from iasante.lag.workflow.iscn import Cytobands
+from iasante.lag.workflow.merge import merge_calls, write_final_vcf
+from iasante.lag.workflow.svcalls import SvCall, write_calls
+
+A, B = "22_1_60000", "9"
+
+
+def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:
+    rng = random.Random(0)
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text("".join(f">{c}\n{''.join(rng.choice('ACGT') for _ in range(60_000))}\n" for c in (A, B)))
+    pysam.faidx(str(fasta))
+    contigs = tmp_path / "contigs.tsv"
+    contigs.write_text(f"{A}\t22:1-60000\t60000\n{B}\t9\t60000\n")
+    return fasta, Path(str(fasta) + ".fai"), contigs
+
+
+def test_merge_publishes_supported_events_only(tmp_path: Path) -> None:
+    fasta, fai, contigs = _setup(tmp_path)
+    calls = {
+        "delly": [SvCall(A, 10_000, 15_000, "DEL", "delly", "d1", gt="0/1", precise=True, reads=20),
+                  SvCall(A, 30_000, 31_000, "DEL", "delly", "d2", gt="1/1", precise=True, reads=25),
+                  SvCall(A, 40_000, 40_000, "BND", "delly", "d3", gt="0/1", precise=True, reads=12, chrom2=B,
+                         pos2=20_000)],
+        "lumpy": [SvCall(A, 10_004, 14_990, "DEL", "lumpy", "l1", reads=18),
+                  SvCall(A, 50_000, 52_000, "DUP", "lumpy", "l2", reads=4)],
+        "tiddit": [SvCall(A, 40_010, 40_010, "BND", "tiddit", "t1", gt="0/1", reads=9, chrom2=B, pos2=20_005)],
+        "cnvkit": [SvCall(A, 9_001, 16_000, "DEL", "cnvkit", "c1", gt="0/1", reads=7, extra={"LOG2": "-1.0"})],
+    }
+    paths = {}
+    for caller, items in calls.items():
+        paths[caller] = tmp_path / f"{caller}.vcf"
+        write_calls(items, fai, paths[caller], caller)
+    listing = tmp_path / "list.txt"
+    listing.write_text("".join(f"{paths[c]}\n" for c in ("delly", "lumpy", "tiddit")))
+    survivor = tmp_path / "survivor.vcf"
+    subprocess.run(["SURVIVOR", "merge", str(listing), "1000", "1", "1", "0", "0", "50", str(survivor)], check=True,
+                   capture_output=True)
+    events = merge_calls(survivor, paths, min_support=2, solo_min_reads=10)
+    found = {(e.call.svtype, e.call.pos): e for e in events}
+    assert set(found) == {("DEL", 10_000), ("DEL", 30_000), ("BND", 40_000)}  # the lumpy-only DUP is dropped
+    assert found[("DEL", 10_000)].callers == {"delly", "lumpy", "cnvkit"}
+    assert found[("DEL", 30_000)].callers == {"delly"}  # precise PASS delly call with >= 10 reads
+    bands = Cytobands({"22": ([0], [100_000], ["p13"]), "9": ([0], [100_000], ["p24.3"])})
+    out = tmp_path / "S.sv.vcf.gz"
+    assert write_final_vcf(events, fasta, contigs, out, "S", "GRCh37", bands) == 3
+    with pysam.VariantFile(str(out)) as vcf:
+        records = list(vcf.fetch("22:1-60000"))
+    deletion, homozygous, breakend = records
+    assert deletion.info["SUPPORT"] == 3 and deletion.info["CALLERS"] == ("delly", "lumpy", "cnvkit")
+    assert deletion.info["SVLEN"] == -5000 and deletion.stop == 15_000 and deletion.samples["S"]["GT"] == (0, 1)
+    assert deletion.ref == fasta.read_text().split("\n")[1][9_999] and deletion.info["ISCN"] == "del(22)(p13p13)"
+    assert homozygous.samples["S"]["GT"] == (1, 1)
+    assert breakend.alts[0].endswith("[9:20000[") and breakend.info["CHR2"] == "9"
+    assert breakend.info["ISCN"] == "t(9%3B22)(p24.3%3Bp13)"  # VCF forbids ";" in INFO values
