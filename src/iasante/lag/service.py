@@ -24,6 +24,7 @@ from iasante.lag.io import SVTYPES, check_genome
 JOB_TARGET = "iasante.lag.service:analyse_job"
 CALLING_TARGET = "iasante.lag.service:calling_case_job"
 ALLOWED_UPLOADS = (".vcf", ".bed", ".gz", ".tsv", ".txt")
+EXPLAIN_TOP = 500  # variants (best AI scores first) whose SHAP contributions are stored for the review page
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_NAME = "Demo LAG: known genomic disorders (synthetic case)"
 
@@ -113,7 +114,7 @@ def _analyse(case_id: int, progress: Any) -> tuple[int, int]:
         with tempfile.TemporaryDirectory(prefix="lag-") as tmp:
             path = Path(tmp) / f"input{suffix}"
             path.write_bytes(data)
-            results, errors = classify_file(path, genome, progress)
+            results, errors = classify_file(path, genome, progress, explain_top=EXPLAIN_TOP)
     except Exception as exc:
         with session_scope() as session:
             failed = _case(session, case_id)

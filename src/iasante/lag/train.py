@@ -64,8 +64,7 @@ def acmg_targets(frame: pd.DataFrame, seed: int) -> dict[str, Any]:
         out[name] = bootstrap_ci(lambda i, s=sel: float(s[i].mean()), len(sel), seed) + (int(len(sel)),)
     out["confusion"] = {
         f"{t}_{'path' if lab else 'benign'}": {
-            c: int(((frame.svtype == t) & (frame.label == lab) & (frame.acmg_class == c)).sum())
-            for c in CLASSES
+            c: int(((frame.svtype == t) & (frame.label == lab) & (frame.acmg_class == c)).sum()) for c in CLASSES
         }
         for t in ("DEL", "DUP")
         for lab in (1, 0)
@@ -105,6 +104,7 @@ def train(
         if progress:
             progress(0.5 + 0.4 * k / len(train_chroms), f"chromosome {chrom} out")
     ranker = CnvRanker(random_state=seed).fit(x[~test], y[~test], oof_raw=oof[~test])
+    threshold = _threshold_for_specificity(oof[~test], y[~test], ranker)
     p_test, y_test = ranker.predict_proba(x[test]), y[test]
     pts_test = frame.loc[test, "acmg_points"].to_numpy()
     n = int(test.sum())
@@ -120,11 +120,33 @@ def train(
         "baseline_prior_brier": round(float(brier_score_loss(y_test, np.full(n, y[~test].mean()))), 4),
         "calibration_bins": _calibration_bins(y_test, p_test),
         "acmg_test": acmg_targets(frame[test], seed),
+        "ranker_at_threshold_test": _recall_at(frame[test], p_test, threshold, seed),
         "acmg_all_clinvar": acmg_targets(frame, seed),
     }
     ranker.save(out_dir, metrics)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
     return metrics
+
+
+def _threshold_for_specificity(
+    oof_raw: np.ndarray, y: np.ndarray, ranker: CnvRanker, specificity: float = 0.90
+) -> float:
+    """Calibrated-score threshold leaving ``specificity`` of benign training CNVs below it (out-of-fold)."""
+    p_oof = np.interp(oof_raw, ranker.calibration_["x"], ranker.calibration_["y"])
+    return float(np.quantile(p_oof[y == 0], specificity))
+
+
+def _recall_at(frame: pd.DataFrame, p: np.ndarray, threshold: float, seed: int) -> dict[str, Any]:
+    """Issue-style rates if the AI score (>= threshold: P/LP) were the call, for comparison with ACMG."""
+    out: dict[str, Any] = {"threshold": round(threshold, 4)}
+    for name, mask, hit in (
+        ("pathogenic_DEL", (frame.svtype == "DEL") & (frame.label == 1), p >= threshold),
+        ("pathogenic_DUP", (frame.svtype == "DUP") & (frame.label == 1), p >= threshold),
+        ("benign_below", frame.label == 0, p < threshold),
+    ):
+        sel = hit[mask.to_numpy()]
+        out[name] = bootstrap_ci(lambda i, s=sel: float(s[i].mean()), len(sel), seed) + (int(len(sel)),)
+    return out
 
 
 def _calibration_bins(y: np.ndarray, p: np.ndarray, bins: int = 5) -> list[dict[str, float]]:
