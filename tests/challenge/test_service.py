@@ -163,6 +163,10 @@ def test_private_scores_hidden_until_revealed(toy: tuple[list[str], np.ndarray])
 def test_teams_and_invitations(toy: tuple[list[str], np.ndarray]) -> None:
     ids, y = toy
     team = service.join("toy", ALICE, "Les Lyonnais")
+    service.join("toy", Principal("carol", "clinician"), "dave")
+    assert service.join("toy", Principal("dave", "biologist")).name == "dave-1"  # automatic name, made unique
+    with pytest.raises(InputDataError, match="already taken"):
+        service.join("toy", Principal("erin", "biologist"), "dave")
     invitation = service.invite("toy", ALICE, "bob")
     _, waiting = service.team_of("toy", BOB)
     assert [w.id for w in waiting] == [invitation.id]

@@ -81,6 +81,7 @@ def _boards(challenge: Challenge, phase: Phase, subs: list[Submission], names: d
             population,
             stratified=challenge.task in ("binary", "multiclass"),
             seed=phase.id,
+            context=f"{challenge.truth_sha256}:{challenge.split_salt}:{phase.id}",
         )
         boards.append(
             BoardPublic(

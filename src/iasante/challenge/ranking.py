@@ -15,6 +15,8 @@ So QI 100 is a typical competing AI, 115 one standard deviation better, 85 one w
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +25,9 @@ from iasante.challenge.metrics import Metric
 
 MIN_POPULATION = 5
 N_BOOTSTRAP = 200
+_BOOT_CACHE_SIZE = 20_000  # bootstrap vectors of 200 floats: at most ~32 MB
+_boot_cache: OrderedDict[tuple[str, str, str, int], np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def bootstrap_indices(y_true: np.ndarray, n_boot: int, seed: int, stratified: bo
 def rank_values(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
     """Competition ranks ("1224"): equal values share the best rank; ``nan`` ranks last. Shape (k,), int."""
     signed = np.where(np.isnan(values), -np.inf, values if higher_is_better else -values)
-    return np.array([1 + int(np.sum(signed > v)) for v in signed], dtype=np.int64)
+    return np.asarray(1 + (signed[None, :] > signed[:, None]).sum(axis=1), dtype=np.int64)
 
 
 def qi_scores(
@@ -98,6 +103,7 @@ def build_board(
     stratified: bool,
     seed: int = 0,
     n_boot: int = N_BOOTSTRAP,
+    context: str = "",
 ) -> tuple[list[BoardRow], str]:
     """Rank candidates on one metric with paired bootstrap CIs, rank intervals and QI.
 
@@ -106,6 +112,8 @@ def build_board(
         candidates: rows to rank; each ``values`` is aligned to ``y_true``.
         population: metric values of every valid submission of the phase (QI reference), shape (m,).
         stratified: resample within classes (classification) rather than over all rows.
+        context: names the phase and truth; when given, each candidate's bootstrap values are cached under
+            (context, key, metric), so a board with one new submission costs one candidate's bootstrap.
 
     Returns:
         rows sorted by rank, and the QI reference phrase.
@@ -115,7 +123,9 @@ def build_board(
     observed = np.array([metric.fn(y_true, c.values) for c in candidates], dtype=np.float64)
     ranks = rank_values(observed, metric.higher_is_better)
     samples = bootstrap_indices(y_true, n_boot, seed, stratified)
-    boot = np.array([[metric.fn(y_true[idx], c.values[idx]) for idx in samples] for c in candidates])
+    boot = np.array(
+        [_bootstrap_values(metric, y_true, c, samples, (context, c.key, metric.name, seed)) for c in candidates]
+    )
     boot_ranks = np.stack([rank_values(boot[:, b], metric.higher_is_better) for b in range(n_boot)], axis=1)
     baseline_rows = [i for i, c in enumerate(candidates) if c.is_baseline]
     baseline_boot = boot[baseline_rows[0]] if baseline_rows else None
@@ -143,6 +153,23 @@ def build_board(
         )
     rows.sort(key=lambda r: (r.rank, r.is_baseline, r.name))
     return rows, reference
+
+
+def _bootstrap_values(
+    metric: Metric, y_true: np.ndarray, candidate: Candidate, samples: np.ndarray, key: tuple[str, str, str, int]
+) -> np.ndarray:
+    """The candidate's metric on each resample, shape (n_boot,); cached when ``key[0]`` names a context."""
+    with _cache_lock:
+        cached = _boot_cache.get(key) if key[0] else None
+    if cached is not None and cached.shape[0] == samples.shape[0]:
+        return cached
+    values = np.array([metric.fn(y_true[idx], candidate.values[idx]) for idx in samples], dtype=np.float64)
+    if key[0]:
+        with _cache_lock:
+            _boot_cache[key] = values
+            while len(_boot_cache) > _BOOT_CACHE_SIZE:
+                _boot_cache.popitem(last=False)
+    return values
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -19,9 +19,11 @@ def ensure_team(session: Session, challenge: Challenge, username: str, team_name
     member = session.scalar(select(Member).where(Member.challenge_id == challenge.id, Member.username == username))
     if member is not None:
         return session.get_one(Team, member.team_id)
-    name = (team_name or username).strip()[:64]
-    taken = session.scalar(select(Team).where(Team.challenge_id == challenge.id, Team.name == name))
-    if not name or taken is not None:
+    names = session.scalars(select(Team.name).where(Team.challenge_id == challenge.id)).all()
+    name = (team_name or "").strip()[:64]
+    if team_name is None:  # automatic solo team: the username, made unique if a team already took it
+        name = next(n for k in range(len(names) + 1) if (n := username[:60] + (f"-{k}" if k else "")) not in names)
+    elif not name or name in names:
         raise InputDataError(f"team name {name!r} is empty or already taken in {challenge.slug!r}")
     team = Team(challenge_id=challenge.id, name=name, created_by=username)
     session.add(team)
