@@ -174,7 +174,9 @@ def main() -> None:
             f"load: {load['n_submissions']} concurrent submissions -> {load['states']}, lost {load['lost']}, "
             f"stuck {load['stuck']}; all scored in {load['all_scored_s']} s vs sequential inline "
             f"{load['baseline_sequential_inline_s']} s (ratio {load['ratio_vs_baseline']}); "
-            f"leaderboard built in {load['leaderboard_build_s']} s"
+            f"leaderboard of {load['leaderboard_rows']} rows x {load['n_boards']} metrics built in "
+            f"{load['leaderboard_build_s']} s, rebuilt from cached bootstrap vectors in "
+            f"{load['leaderboard_rebuild_cached_bootstrap_s']} s"
         )
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     OUT.mkdir(parents=True, exist_ok=True)

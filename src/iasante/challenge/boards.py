@@ -15,10 +15,11 @@ from sqlalchemy import select
 from iasante.challenge.db import Challenge, Phase, Submission, Team
 from iasante.challenge.io import TruthTable
 from iasante.challenge.metrics import get_metric
-from iasante.challenge.ranking import Candidate, build_board
+from iasante.challenge.ranking import CLASSIFICATION, Candidate, build_board
 from iasante.challenge.schemas import BoardPublic, BoardRowPublic, LeaderboardPublic
 from iasante.challenge.scoring import metric_input
 from iasante.challenge.store import (
+    board_context,
     get_challenge_row,
     is_organiser,
     load_truth,
@@ -79,9 +80,9 @@ def _boards(challenge: Challenge, phase: Phase, subs: list[Submission], names: d
             part.y,
             candidates,
             population,
-            stratified=challenge.task in ("binary", "multiclass"),
+            stratified=challenge.task in CLASSIFICATION,
             seed=phase.id,
-            context=f"{challenge.truth_sha256}:{challenge.split_salt}:{phase.id}",
+            context=board_context(challenge, phase),
         )
         boards.append(
             BoardPublic(

@@ -24,6 +24,7 @@ import numpy as np
 from iasante.challenge.metrics import Metric
 
 MIN_POPULATION = 5
+CLASSIFICATION = ("binary", "multiclass")  # tasks whose bootstrap is stratified by class
 N_BOOTSTRAP = 200
 _BOOT_CACHE_SIZE = 20_000  # bootstrap vectors of 200 floats: at most ~32 MB
 _boot_cache: OrderedDict[tuple[str, str, str, int], np.ndarray] = OrderedDict()
@@ -124,7 +125,7 @@ def build_board(
     ranks = rank_values(observed, metric.higher_is_better)
     samples = bootstrap_indices(y_true, n_boot, seed, stratified)
     boot = np.array(
-        [_bootstrap_values(metric, y_true, c, samples, (context, c.key, metric.name, seed)) for c in candidates]
+        [bootstrap_values(metric, y_true, c.values, samples, (context, c.key, metric.name, seed)) for c in candidates]
     )
     boot_ranks = np.stack([rank_values(boot[:, b], metric.higher_is_better) for b in range(n_boot)], axis=1)
     baseline_rows = [i for i, c in enumerate(candidates) if c.is_baseline]
@@ -155,21 +156,24 @@ def build_board(
     return rows, reference
 
 
-def _bootstrap_values(
-    metric: Metric, y_true: np.ndarray, candidate: Candidate, samples: np.ndarray, key: tuple[str, str, str, int]
+def bootstrap_values(
+    metric: Metric, y_true: np.ndarray, values: np.ndarray, samples: np.ndarray, key: tuple[str, str, str, int]
 ) -> np.ndarray:
-    """The candidate's metric on each resample, shape (n_boot,); cached when ``key[0]`` names a context."""
+    """The metric of ``values`` on each resample, shape (n_boot,); cached when ``key[0]`` names a context.
+
+    ``key`` is (context, candidate key, metric name, seed); ``samples`` has shape (n_boot, n).
+    """
     with _cache_lock:
         cached = _boot_cache.get(key) if key[0] else None
     if cached is not None and cached.shape[0] == samples.shape[0]:
         return cached
-    values = np.array([metric.fn(y_true[idx], candidate.values[idx]) for idx in samples], dtype=np.float64)
+    boot = np.array([metric.fn(y_true[idx], values[idx]) for idx in samples], dtype=np.float64)
     if key[0]:
         with _cache_lock:
-            _boot_cache[key] = values
+            _boot_cache[key] = boot
             while len(_boot_cache) > _BOOT_CACHE_SIZE:
                 _boot_cache.popitem(last=False)
-    return values
+    return boot
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -106,6 +106,11 @@ def subset_mask(challenge: Challenge, ids: np.ndarray, subset: str) -> np.ndarra
     return public if subset == "public" else ~public
 
 
+def board_context(challenge: Challenge, phase: Phase) -> str:
+    """Names a phase's scoring context (truth, split, phase) for the bootstrap cache of its leaderboards."""
+    return f"{challenge.truth_sha256}:{challenge.split_salt}:{phase.id}"
+
+
 def pack(predictions: Predictions) -> bytes:
     buffer = io.BytesIO()
     arrays = {k: v for k, v in (("score", predictions.score), ("prediction", predictions.prediction)) if v is not None}

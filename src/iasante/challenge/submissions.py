@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from iasante.challenge.db import Challenge, Member, Phase, Submission, Team
 from iasante.challenge.io import Predictions, TruthTable, read_submission
+from iasante.challenge.ranking import CLASSIFICATION, N_BOOTSTRAP, bootstrap_indices, bootstrap_values
 from iasante.challenge.schemas import SubmissionPublic
-from iasante.challenge.scoring import check_metrics, score_arrays
+from iasante.challenge.scoring import check_metrics, metric_input, score_arrays
 from iasante.challenge.store import (
     ORGANISER_ROLES,
     aware,
+    board_context,
     get_challenge_row,
     is_organiser,
     load_truth,
@@ -189,9 +191,13 @@ def score_submission_job(ctx: jobs.JobContext, submission_id: int) -> dict[str, 
     )
     metrics = check_metrics([challenge.primary_metric, *challenge.secondary_metrics], challenge.task)
     scores: dict[str, float | None] = {}
+    samples = bootstrap_indices(part.y, N_BOOTSTRAP, phase.id, stratified=challenge.task in CLASSIFICATION)
     for i, metric in enumerate(metrics):
         value = score_arrays(part, chosen, [metric])[metric.name]
         scores[metric.name] = None if math.isnan(value) else value
+        # warm the leaderboard's bootstrap cache now, so that boards stay fast to read
+        key = (board_context(challenge, phase), str(submission_id), metric.name, phase.id)
+        bootstrap_values(metric, part.y, metric_input(metric, part, chosen), samples, key)
         ctx.progress((i + 1) / len(metrics), metric.name)
     with session_scope() as session:
         sub = session.get_one(Submission, submission_id)
