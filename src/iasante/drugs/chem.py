@@ -21,7 +21,7 @@ RDLogger.DisableLog("rdApp.*")
 
 FP_BITS = 2048
 FP_RADIUS = 2
-MAX_HEAVY_ATOMS = 1000  # beyond: not a small molecule, refused
+MAX_HEAVY_ATOMS = 5000  # guard against absurd inputs; big peptides are scored (and flagged out of domain)
 TAUTOMER_MAX_HEAVY_ATOMS = 150  # bigger (peptide drugs) skip tautomer search: slow, and far out of domain anyway
 # Cheap, interpretable whole-molecule descriptors (name, function); order is part of the weights' contract.
 _DESCRIPTORS = (
@@ -75,7 +75,7 @@ def standardise(smiles: object, tautomer: bool = True) -> Chem.Mol:
             is chemically more usual (e.g. conjugated enones of steroids) and is what docking uses.
 
     Raises:
-        InputDataError: invalid, empty, or not a small molecule (> 1,000 heavy atoms).
+        InputDataError: invalid, empty, or absurdly large (> 5,000 heavy atoms).
     """
     mol = parse_smiles(smiles)
     chooser, uncharger, enumerator = _standardisers()
@@ -98,11 +98,11 @@ def canonical(mol: Chem.Mol) -> str:
 
 @lru_cache(maxsize=1)
 def _morgan() -> rdFingerprintGenerator.FingerprintGenerator64:
-    return rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS)
+    return rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS, includeChirality=True)
 
 
 def fingerprint(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
-    """Morgan (ECFP4-like) bit vector, 2048 bits, for Tanimoto similarity."""
+    """Morgan (ECFP4-like, chirality-aware: Moonshot enantiomers differ in potency) bits, 2048, for Tanimoto."""
     return _morgan().GetFingerprint(mol)
 
 
