@@ -29,7 +29,8 @@ def test_merge_publishes_supported_events_only(tmp_path: Path) -> None:
     fasta, fai, contigs = _setup(tmp_path)
     calls = {
         "delly": [SvCall(A, 10_000, 15_000, "DEL", "delly", "d1", gt="0/1", precise=True, reads=20),
-                  SvCall(A, 30_000, 31_000, "DEL", "delly", "d2", gt="1/1", precise=True, reads=25),
+                  SvCall(A, 30_000, 31_000, "DEL", "delly", "d2", gt="1/1", passed=False, reads=25),
+                  SvCall(A, 20_000, 22_000, "INV", "delly", "d4", passed=False, reads=5),
                   SvCall(A, 40_000, 40_000, "BND", "delly", "d3", gt="0/1", precise=True, reads=12, chrom2=B,
                          pos2=20_000)],
         "lumpy": [SvCall(A, 10_004, 14_990, "DEL", "lumpy", "l1", reads=18),
@@ -48,9 +49,10 @@ def test_merge_publishes_supported_events_only(tmp_path: Path) -> None:
                    capture_output=True)
     events = merge_calls(survivor, paths, min_support=2, solo_min_reads=10)
     found = {(e.call.svtype, e.call.pos): e for e in events}
-    assert set(found) == {("DEL", 10_000), ("DEL", 30_000), ("BND", 40_000)}  # the lumpy-only DUP is dropped
+    # the lumpy-only DUP (4 reads) and the weak delly-only INV (5 reads) are dropped
+    assert set(found) == {("DEL", 10_000), ("DEL", 30_000), ("BND", 40_000)}
     assert found[("DEL", 10_000)].callers == {"delly", "lumpy", "cnvkit"}
-    assert found[("DEL", 30_000)].callers == {"delly"}  # precise PASS delly call with >= 10 reads
+    assert found[("DEL", 30_000)].callers == {"delly"}  # delly alone (LowQual) with >= 10 reads
     bands = Cytobands({"22": ([0], [100_000], ["p13"]), "9": ([0], [100_000], ["p24.3"])})
     out = tmp_path / "S.sv.vcf.gz"
     assert write_final_vcf(events, fasta, contigs, out, "S", "GRCh37", bands) == 3

@@ -27,9 +27,9 @@ from iasante.lag.workflow.svcalls import SvCall
 __all__ = ["MergedEvent", "merge_calls", "write_final_vcf"]
 
 PRIORITY = ("delly", "lumpy", "tiddit", "cnvkit")
-# A CNVkit segment is published on its own only when it is large and its depth change is unambiguous:
-# >= 20 bins (~20 kb) with a median log2 ratio near one copy lost (-1) or gained (+0.58).
-CNV_ONLY_MIN_BINS, CNV_ONLY_LOSS, CNV_ONLY_GAIN = 20, -0.7, 0.45
+# A CNVkit segment is published on its own only when its depth change is unambiguous: >= 5 bins (~5 kb) with a
+# median log2 ratio near one copy lost (-1) or gained (+0.58).
+CNV_ONLY_MIN_BINS, CNV_ONLY_LOSS, CNV_ONLY_GAIN = 5, -0.7, 0.45
 
 
 @dataclass
@@ -125,7 +125,8 @@ def merge_calls(
         survivor_vcf: SURVIVOR ``merge`` output over the breakpoint callers (sample columns in caller order).
         harmonised: ``{caller: harmonised VCF}`` for every caller, CNVkit included.
         min_support: callers needed to publish an event.
-        solo_min_reads: a precise, passed delly call with at least this many reads is published alone.
+        solo_min_reads: a delly call (any FILTER: its LowQual mostly flags low mapping quality in repeats)
+            or an inter-chromosomal breakend of any caller with at least this many reads is published alone.
         cnv_overlap: reciprocal overlap for a CNVkit segment to support a DEL/DUP.
         cnr: CNVkit bin depths; a DEL/DUP whose inner bins show the expected depth change also counts
             CNVkit as a supporting caller (segmentation misses small or weak-contrast CNVs).
@@ -164,7 +165,8 @@ def merge_calls(
 
     def _keep(event: MergedEvent) -> bool:
         call = event.call
-        solo = call.caller == "delly" and call.passed and call.precise and call.reads >= solo_min_reads
+        translocation = call.svtype == "BND" and call.chrom2 != call.chrom
+        solo = (call.caller == "delly" or translocation) and call.reads >= solo_min_reads
         return event.support >= min_support or solo
 
     kept = [e for e in events if _keep(e)]
