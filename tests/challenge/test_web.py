@@ -81,6 +81,9 @@ def test_pages_render_and_form_submission_redirects(client_as, toy) -> None:  # 
     _wait_scored(client, submission_id)
     fragment = client.get(f"/challenge/toy/submissions/{submission_id}", headers={"HX-Request": "true"})
     assert 'data-status="scored"' in fragment.text and fragment.headers["HX-Trigger"] == "leaderboard-refresh"
+    plot = client.get("/challenge/toy/board.svg?metric=auc")
+    assert plot.status_code == 200 and plot.headers["content-type"].startswith("image/svg") and b"<svg" in plot.content
+    assert client.get("/challenge/toy/board.svg?metric=auc&phase=final").status_code == 404  # private, hidden
     board = client.get("/challenge/toy/leaderboard")
     assert "QI" in board.text and client.username in board.text
     download = client.get("/challenge/toy/files/train")

@@ -20,7 +20,7 @@ from iasante.challenge.schemas import (
 )
 from iasante.core.auth import Principal
 from iasante.core.config import get_settings
-from iasante.core.errors import InputDataError
+from iasante.core.errors import InputDataError, NotFoundError
 from iasante.core.models import Role
 from iasante.core.ui import render
 from iasante.core.webdeps import require_roles
@@ -160,6 +160,17 @@ def submission_row(request: Request, slug: str, submission_id: int, who: Partici
 def leaderboard_fragment(request: Request, slug: str, who: Participant, phase: str | None = None) -> Response:
     board = service.leaderboard(slug, who, phase)
     return render(request, "challenge/_leaderboard.html", {"board": board, "slug": slug})
+
+
+@router.get("/{slug}/board.svg")
+def board_plot(slug: str, who: Participant, metric: str, phase: str | None = None) -> Response:
+    """Forest plot of one board (metric with 95% CIs per row); 404 if the board is not visible."""
+    from iasante.challenge.plots import board_svg
+
+    boards = [b for b in service.leaderboard(slug, who, phase).boards if b.metric == metric]
+    if not boards:
+        raise NotFoundError(f"no visible {metric!r} leaderboard in {slug!r}")
+    return Response(board_svg(boards[0]), media_type="image/svg+xml")
 
 
 @router.get("/{slug}/files/{which}")
