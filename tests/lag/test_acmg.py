@@ -48,6 +48,8 @@ def test_gain_sections_and_non_cnv() -> None:
     assert _codes(ts)["2A"] == 1.0
     benign_region = Annotation(svtype="DUP", size_bp=10**4, genes=["A"], benign_regions=[("region", 1.0)])
     assert _codes(benign_region)["2D"] == -1.0
+    cutting = Annotation(svtype="DUP", size_bp=10**4, genes=["A"], genes_cut=["A"], benign_regions=[("r", 1.0)])
+    assert _codes(cutting)["2E"] == 0.0 and "2D" not in _codes(cutting)
     inv = classify(Annotation(svtype="INV", size_bp=10**5, genes=["A"]))
     assert (inv.points, inv.acmg_class, inv.criteria[0].code) == (0.0, "vus", "NA")
 

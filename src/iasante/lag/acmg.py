@@ -93,15 +93,11 @@ def _section2_loss(ann: Annotation) -> list[Criterion]:
     full = [h.gene for h in ann.hi_genes if h.full]
     regions = _established_regions(ann)
     if full or regions:
-        found.append(
-            Criterion("2A", 1.00, "complete overlap of established HI gene/region: " + _names(full + regions))
-        )
+        found.append(Criterion("2A", 1.00, "complete overlap of established HI gene/region: " + _names(full + regions)))
     for h in (h for h in ann.hi_genes if not h.full):
         intragenic = not h.five_prime and not h.three_prime
         if h.exons_hit < 0:
-            found.append(
-                Criterion("2B", 0.0, f"partial overlap of {_kind(h)} {h.gene}; exon structure unknown")
-            )
+            found.append(Criterion("2B", 0.0, f"partial overlap of {_kind(h)} {h.gene}; exon structure unknown"))
         elif intragenic and h.exons_hit > 0:
             pts = 0.45 if h.last_exon_only else 0.90
             found.append(
@@ -124,9 +120,7 @@ def _section2_loss(ann: Annotation) -> list[Criterion]:
         elif h.three_prime and not h.five_prime:
             pts, code = (0.30, "2D-3") if h.exons_hit <= 1 else (0.90, "2D-4")
             found.append(
-                Criterion(
-                    code, pts, f"3' end of {_kind(h)} {h.gene} deleted ({h.exons_hit}/{h.n_exons} exons)"
-                )
+                Criterion(code, pts, f"3' end of {_kind(h)} {h.gene} deleted ({h.exons_hit}/{h.n_exons} exons)")
             )
     best = max((c.points for c in found), default=0.0)
     kept = [c for c in found if c.points == best or c.points == 0.0] if best > 0 else found
@@ -138,9 +132,7 @@ def _section2_loss(ann: Annotation) -> list[Criterion]:
             kept.append(Criterion("2G", 0.0, "overlaps benign region but includes other material"))
         if ann.hi_predicted:
             kept.append(
-                Criterion(
-                    "2H", 0.15, "several HI predictors (pLI/LOEUF + HI index): " + _names(ann.hi_predicted)
-                )
+                Criterion("2H", 0.15, "several HI predictors (pLI/LOEUF + HI index): " + _names(ann.hi_predicted))
             )
     return kept
 
@@ -174,10 +166,10 @@ def _section2_gain(ann: Annotation) -> list[Criterion]:
     best = max((c.points for c in found), default=0.0)
     if best <= 0:
         inside = _benign_inside(ann)
-        if inside:
-            found.append(
-                Criterion("2D", -1.00, "contained in established benign gain region: " + _names(inside))
-            )
+        if inside and ann.genes_cut:  # 2E: smaller than a benign gain, a breakpoint may interrupt a gene
+            found.append(Criterion("2E", 0.0, "inside a benign gain but cuts " + _names(ann.genes_cut)))
+        elif inside:
+            found.append(Criterion("2D", -1.00, "contained in established benign gain region: " + _names(inside)))
         elif ann.benign_regions:
             found.append(Criterion("2G", 0.0, "overlaps benign gain region but includes other material"))
     return found
@@ -203,9 +195,7 @@ def _section4(ann: Annotation) -> list[Criterion]:
         )
     if ann.clinvar_path:
         pts = min(CASE_POINTS * ann.clinvar_path, SECTION4_CAP)
-        out.append(
-            Criterion("4A", pts, f"{ann.clinvar_path} similar pathogenic ClinVar CNV(s) (reported cases)")
-        )
+        out.append(Criterion("4A", pts, f"{ann.clinvar_path} similar pathogenic ClinVar CNV(s) (reported cases)"))
     if ann.clinvar_benign:
         pts = -min(CASE_POINTS * ann.clinvar_benign, SECTION4_CAP)
         out.append(Criterion("4N", pts, f"{ann.clinvar_benign} similar benign ClinVar CNV(s)"))
@@ -221,9 +211,7 @@ def classify(ann: Annotation) -> AcmgResult:
         'vus'
     """
     if ann.svtype not in ("DEL", "DUP"):
-        return AcmgResult(
-            0.0, "vus", [Criterion("NA", 0.0, f"{ann.svtype}: ACMG CNV standard not applicable")]
-        )
+        return AcmgResult(0.0, "vus", [Criterion("NA", 0.0, f"{ann.svtype}: ACMG CNV standard not applicable")])
     criteria = [_section1(ann)]
     criteria += _section2_loss(ann) if ann.svtype == "DEL" else _section2_gain(ann)
     criteria.append(_section3(ann))

@@ -49,17 +49,14 @@ class Annotation:
     svtype: str
     size_bp: int
     genes: list[str] = field(default_factory=list)
+    genes_cut: list[str] = field(default_factory=list)  # genes with a breakpoint inside (partly covered)
     ddg2p: list[str] = field(default_factory=list)
     hi_genes: list[GeneHit] = field(default_factory=list)  # HI 3 genes overlapped; partial LOF genes (DEL)
     ts_genes_full: list[str] = field(default_factory=list)  # ClinGen TS 3 genes fully contained
     hi_predicted: list[str] = field(default_factory=list)  # pLI >= 0.9 or LOEUF < 0.35, and HI top decile
-    dosage_regions: list[tuple[str, float]] = field(
-        default_factory=list
-    )  # (name, fraction of region covered)
+    dosage_regions: list[tuple[str, float]] = field(default_factory=list)  # (name, fraction of region covered)
     gd_loci: list[tuple[str, float]] = field(default_factory=list)  # same-type genomic disorders
-    benign_regions: list[tuple[str, float]] = field(
-        default_factory=list
-    )  # (name, fraction of variant inside)
+    benign_regions: list[tuple[str, float]] = field(default_factory=list)  # (name, fraction of variant inside)
     max_pli: float = 0.0
     min_loeuf: float = 2.0
     max_hi: float = 0.0
@@ -116,9 +113,7 @@ def iscn(genome: str, chrom: str, start: int, end: int, svtype: str, band1: str,
     return f"seq[{genome}] {word}({chrom})({bands})"
 
 
-def _gene_hit(
-    res: Resources, gene: str, full: bool, c38: str | None, s38: int, e38: int, established: bool
-) -> GeneHit:
+def _gene_hit(res: Resources, gene: str, full: bool, c38: str | None, s38: int, e38: int, established: bool) -> GeneHit:
     info = res.exons38.get(gene)
     if info is None or c38 is None or info[0] != c38:
         return GeneHit(gene, full, full, full, -1, -1, False, established)
@@ -152,9 +147,7 @@ def annotate_one(
     cyto = res.cyto[genome]
     ann.cyto_start = band_at(cyto, row["chrom"], int(row["start"]))
     ann.cyto_end = band_at(cyto, row["chrom"], max(int(row["end"]) - 1, int(row["start"])))
-    ann.iscn = iscn(
-        genome, row["chrom"], int(row["start"]), int(row["end"]), svtype, ann.cyto_start, ann.cyto_end
-    )
+    ann.iscn = iscn(genome, row["chrom"], int(row["start"]), int(row["end"]), svtype, ann.cyto_start, ann.cyto_end)
     c37, s37, e37 = row["chrom37"], int(row["start37"]), int(row["end37"])
     c38, s38, e38 = row["chrom38"], int(row["start38"]), int(row["end38"])
     cnv = svtype in ("DEL", "DUP")  # dosage sources describe copy-number changes only
@@ -168,8 +161,9 @@ def annotate_one(
     return ann
 
 
-def _lof_mechanism(res: Resources, row: int, c37: str, s37: int, e37: int, hide: np.ndarray | None,
-                   leave_self_out: bool) -> str:
+def _lof_mechanism(
+    res: Resources, row: int, c37: str, s37: int, e37: int, hide: np.ndarray | None, leave_self_out: bool
+) -> str:
     """Why loss of function of gene ``row`` (genes37) is a disease mechanism, or '' if nothing says so.
 
     Sources: ClinGen HI 30 (recessive), DDG2P, or a pathogenic ClinVar deletion lying inside the gene
@@ -212,6 +206,8 @@ def _annotate_genes(
     if len(rows):
         names = g["gene"][rows]
         ann.genes = names.tolist()
+        partial = overlap_bp(s37, e37, g["start"][rows], g["end"][rows]) < g["end"][rows] - g["start"][rows]
+        ann.genes_cut = names[partial].tolist()
         ann.ddg2p = names[g["ddg2p"][rows]].tolist()
         pli, loeuf, hi = g["pLI"][rows], g["LOEUF"][rows], g["HI"][rows]
         ann.max_pli = float(np.nan_to_num(np.nanmax(pli), nan=0.0)) if np.isfinite(pli).any() else 0.0
@@ -219,9 +215,6 @@ def _annotate_genes(
         ann.max_hi = float(np.nanmax(hi)) if np.isfinite(hi).any() else 0.0
         ann.hi_predicted = names[((pli >= 0.9) | (loeuf < 0.35)) & (hi >= res.hi_threshold)].tolist()
         if svtype == "DEL":  # partial losses of recessive / DDG2P loss-of-function genes (2C-2E via PVS1)
-            partial = (
-                overlap_bp(s37, e37, g["start"][rows], g["end"][rows]) < g["end"][rows] - g["start"][rows]
-            )
             for row in rows[partial & (g["hi_score"][rows] != 3)]:
                 why = _lof_mechanism(res, int(row), c37, s37, e37, hide, leave_self_out)
                 if why:
@@ -270,9 +263,7 @@ def _annotate_dosage(
         cover = overlap_bp(s37, e37, gd["start"][rows], gd["end"][rows]) / np.maximum(
             gd["end"][rows] - gd["start"][rows], 1
         )
-        ann.gd_loci = [
-            (f"{gd['name'][r]} ({gd['source'][r]})", float(c)) for r, c in zip(rows, cover, strict=True)
-        ]
+        ann.gd_loci = [(f"{gd['name'][r]} ({gd['source'][r]})", float(c)) for r, c in zip(rows, cover, strict=True)]
 
 
 def _annotate_clinvar(
