@@ -27,3 +27,12 @@ def demo_metaphase() -> tuple[Path, dict]:  # type: ignore[type-arg]
 def demo_chromosomes() -> list[tuple[Path, str]]:
     rows = (DEMO / "chromosomes" / "truth.csv").read_text().splitlines()[1:]
     return [(DEMO / "chromosomes" / r.split(",")[0], r.split(",")[1]) for r in rows]
+
+
+@pytest.fixture(scope="session")
+def demo_result(classifier, demo_metaphase):  # type: ignore[no-untyped-def]
+    """The pipeline's result on the demo spread (computed once; web and CLI must show the same)."""
+    from iasante.karyotype.io import read_gray
+    from iasante.karyotype.pipeline import analyze_metaphase
+
+    return analyze_metaphase(read_gray(demo_metaphase[0]), classifier)

@@ -57,12 +57,13 @@ def test_classify_bad_inputs_exit_2_and_keep_good_rows(tmp_path: Path, demo_chro
     assert [r["input"] for r in rows] == [good]
 
 
-def test_analyze_contract(tmp_path: Path, demo_metaphase) -> None:  # type: ignore[no-untyped-def]
-    image, truth = demo_metaphase
+def test_analyze_contract(tmp_path: Path, demo_metaphase, demo_result) -> None:  # type: ignore[no-untyped-def]
+    image, _ = demo_metaphase
     result = runner.invoke(app, ["karyotype", "analyze", str(image), "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     payload = json.loads((tmp_path / "run" / "karyotype.json").read_text())
-    assert payload["iscn"] == truth["iscn"]
+    assert payload["iscn"] == demo_result.iscn
+    assert len(payload["chromosomes"]) == len(demo_result.chromosomes)
     record = payload["chromosomes"][0]
     assert {"class", "confidence", "bbox", "angle_deg"} <= set(record)
     with Image.open(tmp_path / "run" / "karyogram.png") as png:

@@ -21,9 +21,7 @@ def test_reads_colour_as_gray(tmp_path: Path) -> None:
     assert gray.shape == (40, 20) and gray.dtype == np.uint8 and gray.max() > 100
 
 
-@pytest.mark.parametrize(
-    ("content", "message"), [(b"", "empty file"), (b"GIF89a garbage", "not a readable image")]
-)
+@pytest.mark.parametrize(("content", "message"), [(b"", "empty file"), (b"GIF89a garbage", "not a readable image")])
 def test_bad_files(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.png"
     path.write_bytes(content)

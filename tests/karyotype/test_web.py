@@ -19,15 +19,16 @@ def _upload(client, path, url="/karyotype/analyses"):  # type: ignore[no-untyped
         )
 
 
-def test_upload_result_correction_flow(client_as, demo_metaphase) -> None:  # type: ignore[no-untyped-def]
-    path, truth = demo_metaphase
+def test_upload_result_correction_flow(client_as, demo_metaphase, demo_result) -> None:  # type: ignore[no-untyped-def]
+    path, _ = demo_metaphase
+    expected = demo_result.iscn
     client = client_as("biologist")
     assert client.get("/karyotype/").status_code == 200
     response = _upload(client, path)
     assert response.status_code == 303
     page_url = response.headers["location"]
     page = client.get(page_url)
-    assert page.status_code == 200 and truth["iscn"] in page.text
+    assert page.status_code == 200 and expected in page.text
     png = client.get(page_url + "/karyogram.png")
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
 
@@ -43,15 +44,13 @@ def test_upload_result_correction_flow(client_as, demo_metaphase) -> None:  # ty
     assert moved.status_code == 303
     after = client.get(f"/api/karyotype/analyses/{analysis_id}").json()
     changed = after["chromosomes"][target["index"]]
-    assert changed["class"] == "2" and after["iscn_auto"] == truth["iscn"]
+    assert changed["class"] == "2" and after["iscn_auto"] == expected
     assert abs(((changed["angle_deg"] - (target["angle_deg"] - 90)) + 180) % 360 - 180) < 0.01
     assert after["iscn"] != after["iscn_auto"] and ",-1," in after["iscn"] and "+2" in after["iscn"]
     assert "Correction history" in client.get(page_url).text or "Historique" in client.get(page_url).text
     with session_scope() as session:
         events = session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.resource == "karyotype_analysis", AuditEvent.action == "update"
-            )
+            select(AuditEvent).where(AuditEvent.resource == "karyotype_analysis", AuditEvent.action == "update")
         ).all()
         assert len(events) == 1 and "class 1->2" in events[0].detail
         assert events[0].patient and events[0].patient.startswith("P-")
@@ -66,9 +65,7 @@ def test_api_correction_validation_and_roles(client_as, demo_metaphase) -> None:
     assert bad.status_code == 422 and "25" in bad.text
     clinician = client_as("clinician")
     assert clinician.get(f"/api/karyotype/analyses/{created['id']}").status_code == 200
-    denied = clinician.post(
-        url, json={"index": 0, "chromosome": "2"}, headers={"X-CSRF-Token": clinician.csrf}
-    )
+    denied = clinician.post(url, json={"index": 0, "chromosome": "2"}, headers={"X-CSRF-Token": clinician.csrf})
     assert denied.status_code == 403
     assert biologist.get("/api/karyotype/analyses/99999").status_code == 404
 

@@ -43,7 +43,7 @@ def assign_classes(
     Args:
         proba: (N, 24) class probabilities per object (rows sum to 1).
         p_other: (N,) probability that an object is not one whole chromosome (debris, broken piece);
-            only objects above 0.5 may be discarded.
+            only objects above 0.85 may be discarded.
         extra_copy_cost: cost (nats) of a 3rd autosome / X copy or a 2nd Y; 2.5x for a 4th autosome copy.
         discard_cost: cost (nats) of discarding an object, added to -log p_other.
 
@@ -58,7 +58,7 @@ def assign_classes(
     other = np.zeros(n) if p_other is None else np.asarray(p_other, dtype=float)
     cost = np.stack([logp[:, k] - np.log(np.clip(1.0 - other, EPS, 1.0)) + c for k, c in slots], axis=1)
     discard = np.full((n, n), np.inf)
-    np.fill_diagonal(discard, np.where(other > 0.5, -np.log(np.clip(other, EPS, 1.0)) + discard_cost, np.inf))
+    np.fill_diagonal(discard, np.where(other > 0.85, -np.log(np.clip(other, EPS, 1.0)) + discard_cost, np.inf))
     rows, cols = linear_sum_assignment(np.concatenate([cost, discard], axis=1))
     labels = np.full(n, -1, dtype=int)
     for r, c in zip(rows, cols, strict=True):

@@ -16,9 +16,7 @@ app = typer.Typer(
 
 @app.command()
 def classify(
-    paths: Annotated[
-        list[str], typer.Argument(help="Single-chromosome images (PNG/BMP/TIFF/JPEG) or folders.")
-    ],
+    paths: Annotated[list[str], typer.Argument(help="Single-chromosome images (PNG/BMP/TIFF/JPEG) or folders.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write (default: stdout).")] = None,
 ) -> None:
     """One row per image: input,chromosome,confidence,angle_deg.
@@ -58,12 +56,8 @@ def analyze(
 def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")],
     cell: Annotated[int, typer.Option(help="BioImLab cell whose chromosomes are used.")] = 1,
-    karyotype: Annotated[
-        str, typer.Option(help="normal, +21, +18, +13, +8, 45,X, 47,XXY, 47,XXX, 47,XYY.")
-    ] = "normal",
-    dark_on_light: Annotated[
-        bool, typer.Option(help="Render G-band-like dark chromosomes on white.")
-    ] = False,
+    karyotype: Annotated[str, typer.Option(help="normal, +21, +18, +13, +8, 45,X, 47,XXY, 47,XXX, 47,XYY.")] = "normal",
+    dark_on_light: Annotated[bool, typer.Option(help="Render G-band-like dark chromosomes on white.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed of the layout.")] = 0,
 ) -> None:
     """Build a synthetic metaphase from one real cell; writes the PNG and a JSON truth file beside it."""
@@ -77,9 +71,7 @@ def synth(
 def train(
     seed: Annotated[int, typer.Option(help="Random seed (split, initialisation, augmentation).")] = 0,
     epochs: Annotated[int, typer.Option(min=1, help="CNN training epochs.")] = 30,
-    out: Annotated[
-        Path | None, typer.Option(help="Weights folder (default: the package's weights/).")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Weights folder (default: the package's weights/).")] = None,
 ) -> None:
     """Reproduce the committed weights from BioImLab (seeded, CPU); measure single-chromosome metrics."""
     from iasante.karyotype.model import WEIGHTS_DIR
@@ -98,9 +90,7 @@ def evaluate(
     ] = "test",
     per_cell: Annotated[int, typer.Option(min=1, help="Synthetic metaphases per cell.")] = 4,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic spreads.")] = 0,
-    out: Annotated[
-        Path | None, typer.Option(help="JSON to write (default: weights/metaphase_<part>.json).")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="JSON to write (default: weights/metaphase_<part>.json).")] = None,
 ) -> None:
     """The lab's four metrics on synthetic metaphases (trisomies, sex aneuploidies) of held-out cells."""
     from iasante.karyotype.service import evaluate_part

@@ -40,9 +40,7 @@ class KaryotypeCorrection(Base):
     __tablename__ = "karyotype_correction"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    analysis_id: Mapped[int] = mapped_column(
-        ForeignKey("karyotype_analysis.id", ondelete="CASCADE"), index=True
-    )
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("karyotype_analysis.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
     chromosome_index: Mapped[int] = mapped_column(Integer)

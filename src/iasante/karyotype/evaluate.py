@@ -107,9 +107,7 @@ def evaluate_metaphases(
                 turn += 1
             karyotype = names[turn % len(names)]
             turn += 1
-            meta, truth = make_cell_metaphase(
-                table, sources, cell, karyotype, rng, dark_on_light=turn % 2 == 0
-            )
+            meta, truth = make_cell_metaphase(table, sources, cell, karyotype, rng, dark_on_light=turn % 2 == 0)
             start = time.perf_counter()
             pred = analyze_metaphase(meta.image, clf, **analyze_options)
             seconds = time.perf_counter() - start
@@ -142,9 +140,7 @@ def evaluate_metaphases(
         "metaphases_over_10_errors": summarise(
             "Metaphases>10errors", (frame["errors"] > ERRORS_PER_METAPHASE_LIMIT).to_numpy(float), cell_ids
         ),
-        "exact_iscn": summarise(
-            "ExactISCN", (frame["truth_iscn"] == frame["pred_iscn"]).to_numpy(float), cell_ids
-        ),
+        "exact_iscn": summarise("ExactISCN", (frame["truth_iscn"] == frame["pred_iscn"]).to_numpy(float), cell_ids),
         "seconds_per_metaphase_median": float(frame["seconds"].median()),
         "rows": frame,
     }

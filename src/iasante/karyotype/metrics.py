@@ -45,9 +45,7 @@ def bootstrap_ci(
     return float(statistic(values)), float(low), float(high)
 
 
-def summarise(
-    name: str, values: np.ndarray, groups: np.ndarray, random_state: int = 0
-) -> dict[str, float | str]:
+def summarise(name: str, values: np.ndarray, groups: np.ndarray, random_state: int = 0) -> dict[str, float | str]:
     """A metric as a JSON-ready dict with its cluster-bootstrap 95% CI, in percent."""
     point, low, high = bootstrap_ci(values, groups, random_state=random_state)
     return {

@@ -43,9 +43,7 @@ class ChromosomeNet(nn.Module):
         polarity: (B,) logit that the p-arm is at the top of the crop.
     """
 
-    def __init__(
-        self, widths: tuple[int, ...] = (16, 32, 64, 128, 192), hidden: int = 256, dropout: float = 0.3
-    ):
+    def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 128, 192), hidden: int = 256, dropout: float = 0.3):
         super().__init__()
         blocks: list[nn.Module] = []
         c_in = 1
@@ -133,9 +131,7 @@ class ChromosomeClassifier:
         net = self._check()
         probas, ups = [], []
         for start in range(0, len(canvases), self.batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(canvases[start : start + self.batch_size]))[
-                :, None
-            ].float()
+            x = torch.from_numpy(np.ascontiguousarray(canvases[start : start + self.batch_size]))[:, None].float()
             logits, pol = net(x)
             proba, p_up = logits.softmax(1), torch.sigmoid(pol)
             if self.tta:

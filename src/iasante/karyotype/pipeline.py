@@ -17,7 +17,7 @@ from iasante.karyotype.preprocess import (
     to_bright_on_dark,
     wrap_deg,
 )
-from iasante.karyotype.segment import Segment, find_segments, split_candidates
+from iasante.karyotype.segment import Segment, find_segments, neck_split, split_candidates
 
 DEFAULT_REFERENCE_AREA_PX = 530.0
 """Median chromosome area (pixels) of the training cells, used when the weights do not record it."""
@@ -61,9 +61,7 @@ class KaryotypeResult:
             "image_width": self.image_hw[1],
             "bbox_format": "x0,y0,x1,y1 (pixels, end exclusive)",
             "n_chromosomes": sum(c.chromosome is not None for c in self.chromosomes),
-            "chromosomes": [
-                {**asdict(c), "class": c.chromosome, "bbox": list(c.bbox)} for c in self.chromosomes
-            ],
+            "chromosomes": [{**asdict(c), "class": c.chromosome, "bbox": list(c.bbox)} for c in self.chromosomes],
         }
 
 
@@ -78,23 +76,45 @@ def _score(
     return proba, p_up, p_other, np.array([a[1] for a in aligned])
 
 
+def _quality(clf: ChromosomeClassifier, parts: list[Segment], scale: float) -> float:
+    """Mean log-probability that each part is one whole chromosome of a definite class."""
+    proba, _, p_other, _ = _score(clf, parts, scale)
+    return float(np.mean(np.log(np.clip(1.0 - p_other, 1e-6, 1.0)) + np.log(np.clip(proba.max(1), 1e-6, 1.0))))
+
+
 def _resolve_touching(
     clf: ChromosomeClassifier,
     segments: list[Segment],
     p_other: np.ndarray,
     scale: float,
-    threshold: float = 0.25,
-    margin: float = 0.1,
+    threshold: float = 0.1,
+    margin: float = 0.2,
+    depth: int = 2,
+    neck_tolerance: float = 0.7,
 ) -> list[Segment]:
-    """Replace objects that look like touching chromosomes by their most chromosome-like watershed split."""
+    """Split objects that are touching chromosomes.
+
+    First geometry: a neck much narrower than the object (:func:`neck_split`), kept unless the pieces look
+    much less like whole chromosomes than the object (``neck_tolerance`` nats: a sharply bent or constricted
+    chromosome cut in two gives poor pieces), and applied again to the pieces (chains of three). Then, for
+    objects the network doubts (``p_other > threshold``), the watershed cut whose pieces look most like
+    whole, confidently classified chromosomes, if it beats the unsplit object's quality by ``margin`` (nats).
+    """
     out: list[Segment] = []
     for seg, other in zip(segments, p_other, strict=True):
-        best, best_score = [seg], float(np.log(max(1.0 - other, 1e-6)))
+        pieces = neck_split(seg) if depth > 0 else None
+        if pieces is not None and _quality(clf, pieces, scale) >= _quality(clf, [seg], scale) - neck_tolerance:
+            out += _resolve_touching(
+                clf, pieces, _score(clf, pieces, scale)[2], scale, threshold, margin, depth - 1, neck_tolerance
+            )
+            continue
+        best = [seg]
         if other > threshold:
+            best_quality = _quality(clf, [seg], scale)
             for parts in split_candidates(seg):
-                score = float(np.mean(np.log(np.clip(1.0 - _score(clf, parts, scale)[2], 1e-6, 1.0))))
-                if score > best_score + margin:
-                    best, best_score = parts, score
+                quality = _quality(clf, parts, scale)
+                if quality > best_quality + margin:
+                    best, best_quality = parts, quality
         out += best
     return out
 
@@ -105,7 +125,7 @@ def analyze_metaphase(
     dark_on_light: bool | None = None,
     extra_copy_cost: float = 3.0,
     discard_cost: float = 3.0,
-    split_threshold: float = 0.25,
+    split_threshold: float = 0.1,
 ) -> KaryotypeResult:
     """Karyotype one metaphase.
 

@@ -94,9 +94,7 @@ def wrap_deg(angle: float | np.ndarray) -> float | np.ndarray:
     return float(wrapped) if np.ndim(wrapped) == 0 else wrapped
 
 
-def crop_to_canvas(
-    img: np.ndarray, scale: float = CANVAS_SCALE, hw: tuple[int, int] = CANVAS_HW
-) -> np.ndarray:
+def crop_to_canvas(img: np.ndarray, scale: float = CANVAS_SCALE, hw: tuple[int, int] = CANVAS_HW) -> np.ndarray:
     """Cut the bright object out of ``img`` and centre it on a (rows, cols) canvas at ``scale``.
 
     Objects larger than the canvas are shrunk to fit (rare: over ~180 px long at the default scale).

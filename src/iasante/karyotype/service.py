@@ -257,8 +257,7 @@ def correct_chromosome(
         row.id,
         patient=row.patient,
         ip=ip,
-        detail=f"chromosome {index}: class {old_class}->{new_class}, angle {old_angle}->{new_angle}; "
-        f"iscn {row.iscn}",
+        detail=f"chromosome {index}: class {old_class}->{new_class}, angle {old_angle}->{new_angle}; iscn {row.iscn}",
     )
     return row
 
@@ -272,8 +271,7 @@ def analysis_karyogram(session: Session, analysis_id: int, *, actor: str, ip: st
     result = analyze_metaphase(decode_gray(data, row.image_name), get_classifier())
     if len(result.segments) != len(row.chromosomes):
         raise ModelNotReadyError(
-            f"karyotype analysis {analysis_id}: made with another model version "
-            f"({row.model_version}); re-run it"
+            f"karyotype analysis {analysis_id}: made with another model version ({row.model_version}); re-run it"
         )
     return _karyogram_png(result, row.chromosomes)
 
@@ -298,9 +296,7 @@ def load_demo(owner: str) -> str:
     files = sorted(p for p in DEMO_DIR.iterdir() if p.suffix.lower() in UPLOAD_SUFFIXES)
     added = 0
     with session_scope() as session:
-        present = set(
-            session.scalars(select(KaryotypeAnalysis.image_name).where(KaryotypeAnalysis.demo.is_(True)))
-        )
+        present = set(session.scalars(select(KaryotypeAnalysis.image_name).where(KaryotypeAnalysis.demo.is_(True))))
         for file in files:
             if file.name not in present:
                 store_analysis(session, file.read_bytes(), file.name, owner=owner, demo=True)
@@ -321,9 +317,7 @@ def synthesize_file(out: Path, cell: int, karyotype: str, dark_on_light: bool, s
     karyotype = look_up_option(karyotype, KARYOTYPES, "karyotype")
     table = load_labels()
     if cell not in set(table["cell"]):
-        raise InputDataError(
-            f"cell {cell}: not in BioImLab (cells {table['cell'].min()}..{table['cell'].max()})"
-        )
+        raise InputDataError(f"cell {cell}: not in BioImLab (cells {table['cell'].min()}..{table['cell'].max()})")
     sources = [
         upright_source(read_gray(p)) if c == cell else np.zeros((1, 1), np.float32)
         for p, c in zip(table["path"], table["cell"], strict=True)

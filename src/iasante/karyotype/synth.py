@@ -122,9 +122,7 @@ def synthesize_metaphase(
     for i in range(len(pieces)):
         rows, cols = np.nonzero(inst == i + 1)
         boxes.append(
-            (int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1)
-            if len(rows)
-            else (0, 0, 0, 0)
+            (int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1) if len(rows) else (0, 0, 0, 0)
         )
     image = ndimage.gaussian_filter(field_, 0.6) + rng.normal(0.0, 0.015, field_.shape).astype(np.float32)
     image = np.clip(image, 0.0, 1.0)

@@ -36,9 +36,7 @@ from iasante.karyotype.synth import junk_examples, synthesize_metaphase, upright
 CACHE_DIR = Path("/tmp/karyotype_cache")
 
 
-def split_cells(
-    cells: np.ndarray, n_test: int = 20, n_val: int = 10, random_state: int = 0
-) -> dict[str, list[int]]:
+def split_cells(cells: np.ndarray, n_test: int = 20, n_val: int = 10, random_state: int = 0) -> dict[str, list[int]]:
     """Disjoint train/val/test lists of cell ids (a cell never straddles two parts)."""
     uniq = np.unique(cells)
     rng = np.random.default_rng(random_state)
@@ -73,10 +71,7 @@ def junk_canvases(sources: list[np.ndarray], n: int, random_state: int = 0) -> n
     """(n, 112, 56) aligned canvases of touching pairs and broken pieces (the "other" class)."""
     rng = np.random.default_rng(random_state + 1)
     return np.stack(
-        [
-            align_chromosome(img, dark_on_light=False)[0].astype(np.float16)
-            for img in junk_examples(sources, n, rng)
-        ]
+        [align_chromosome(img, dark_on_light=False)[0].astype(np.float16) for img in junk_examples(sources, n, rng)]
     )
 
 
@@ -201,9 +196,7 @@ def evaluate_single(clf: ChromosomeClassifier, table: pd.DataFrame, random_state
     }
 
 
-def reference_area_px(
-    table: pd.DataFrame, sources: list[np.ndarray], cells: list[int], random_state: int = 0
-) -> float:
+def reference_area_px(table: pd.DataFrame, sources: list[np.ndarray], cells: list[int], random_state: int = 0) -> float:
     """Median chromosome area (pixels) of the given cells, measured as the metaphase pipeline measures it.
 
     Each cell is laid out as a synthetic spread without touching and segmented; the median over cells of the
@@ -233,9 +226,7 @@ def run_training(
     canvases, sources = build_canvases(table)
     split = split_cells(table["cell"].to_numpy(), random_state=random_state)
     train_mask = table["cell"].isin(split["train"]).to_numpy()
-    junk = junk_canvases(
-        [s for s, keep in zip(sources, train_mask, strict=True) if keep], n_junk, random_state
-    )
+    junk = junk_canvases([s for s, keep in zip(sources, train_mask, strict=True) if keep], n_junk, random_state)
     log(
         f"cells: {len(split['train'])} train, {len(split['val'])} val, {len(split['test'])} test; "
         f"{int(train_mask.sum())} training chromosomes + {len(junk)} 'other' objects"
@@ -257,9 +248,7 @@ def run_training(
     clf = ChromosomeClassifier().load(out_dir)
     metrics: dict[str, Any] = {"split": split}
     for part in ("val", "test"):
-        result = evaluate_single(
-            clf, table[table["cell"].isin(split[part])].reset_index(drop=True), random_state
-        )
+        result = evaluate_single(clf, table[table["cell"].isin(split[part])].reset_index(drop=True), random_state)
         result["rows"].to_csv(out_dir / f"single_{part}_predictions.csv", index=False)
         metrics[part] = {k: v for k, v in result.items() if k != "rows"}
         log(f"{part}: {json.dumps(metrics[part])}")

@@ -130,9 +130,7 @@ async def api_create(
 @api_router.get("/analyses/{analysis_id}")
 def api_get(request: Request, analysis_id: int, db: DbSession, who: Reader) -> dict[str, object]:
     """One stored analysis as JSON."""
-    return service.public_view(
-        service.get_analysis(db, analysis_id, actor=who.username, ip=client_ip(request))
-    )
+    return service.public_view(service.get_analysis(db, analysis_id, actor=who.username, ip=client_ip(request)))
 
 
 @api_router.post("/analyses/{analysis_id}/corrections")

@@ -21,9 +21,7 @@ def upgrade() -> None:
         sa.Column("created_at", TZ, nullable=False, index=True),
         sa.Column("owner", sa.String(64), nullable=False, index=True),
         sa.Column("patient", sa.String(64), nullable=True, index=True),
-        sa.Column(
-            "file_id", sa.String(36), sa.ForeignKey("core_file.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("file_id", sa.String(36), sa.ForeignKey("core_file.id", ondelete="CASCADE"), nullable=False),
         sa.Column("image_name", sa.String(255), nullable=False),
         sa.Column("iscn_auto", sa.String(64), nullable=False),
         sa.Column("iscn", sa.String(64), nullable=False),
