@@ -64,7 +64,7 @@ class PlatformGroup(TyperGroup):
             return super().invoke(ctx)
         except IASanteError as exc:
             console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise click.exceptions.Exit(exc.exit_code) from exc
+            raise typer.Exit(exc.exit_code) from exc
 
 
 app = typer.Typer(cls=PlatformGroup, help="IA Santé: clinical AI tools of the hospital.", no_args_is_help=True,
@@ -208,6 +208,7 @@ def audit_show(
     actor: Annotated[str | None, typer.Option()] = None,
     patient: Annotated[str | None, typer.Option(help="Pseudonym P-…")] = None,
     outcome: Annotated[str | None, typer.Option(help="ok or denied")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line (for export).")] = False,
 ) -> None:
     """Show the audit log, most recent first (admins only; the reading is itself audited)."""
     from iasante.core import audit
@@ -218,10 +219,15 @@ def audit_show(
     table = Table("at", "actor", "action", "resource", "id", "patient", "ip", "outcome", "detail")
     with session_scope() as session:
         for event in audit.list_events(session, limit, actor, patient, outcome):
+            if as_json:
+                fields = ("at", "actor", "action", "resource", "resource_id", "patient", "ip", "outcome", "detail")
+                print(json.dumps({f: getattr(event, f) for f in fields}, default=str, ensure_ascii=False))
+                continue
             table.add_row(event.at.strftime("%Y-%m-%d %H:%M:%S"), event.actor, event.action, event.resource,
                           event.resource_id or "", event.patient or "", event.ip, event.outcome, event.detail)
         audit.record(session, who.username, "read", "audit", ip="cli")
-    out.print(table)
+    if not as_json:
+        out.print(table)
 
 
 @demo_app.command("load")
