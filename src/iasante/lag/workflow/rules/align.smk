@@ -21,7 +21,7 @@ if config.get("fastq"):
         params:
             rg=lambda wc: f"@RG\\tID:{wc.sample}\\tSM:{wc.sample}\\tPL:ILLUMINA",
         shell:
-            "(bwa mem -t {threads} -R '{params.rg}' {input.fasta} {input.fastq}"
+            "(bwa mem -t {threads} -R '{params.rg}' {input.fasta} {input.fastq:q}"
             " | samtools fixmate -m -u - -"
             " | samtools sort -u -@ {threads} -m 768M -T align/{wildcards.sample}.sorttmp -"
             " | samtools markdup -@ {threads} --write-index - {output.bam}##idx##{output.bai}) 2> {log}"
@@ -44,7 +44,7 @@ else:
         resources:
             mem_mb=4000,
         shell:
-            "{PY} -m iasante.lag.workflow.bamimport {input.aln} {input.contigs} {input.fasta} {output.bam}"
+            "{PY} -m iasante.lag.workflow.bamimport {input.aln:q} {input.contigs} {input.fasta} {output.bam}"
             " {threads} > {log} 2>&1"
 
 

@@ -17,4 +17,4 @@ rule prepare_reference:
     resources:
         mem_mb=4000,
     shell:
-        "{PY} -m iasante.lag.workflow.reference {input} ref > {log} 2>&1"
+        "{PY} -m iasante.lag.workflow.reference {input:q} ref > {log} 2>&1"
