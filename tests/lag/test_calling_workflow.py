@@ -4,6 +4,7 @@ test_calling.py)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -52,3 +53,20 @@ def test_every_rule_declares_threads_resources_and_log() -> None:
         for block in blocks:
             name = block.split(":")[0]
             assert "threads:" in block and "mem_mb=" in block and "log:" in block, f"{path.name}: rule {name}"
+
+
+def test_profile_errors_are_clear(tmp_path: Path) -> None:
+    from iasante.core.errors import ConfigError, InputDataError
+    from iasante.lag.calling import _failure, _profile_args
+
+    assert _profile_args(None, 2) == ["--cores", "2"]
+    assert _profile_args("slurm", 2)[1].endswith("profiles/slurm")
+    with pytest.raises(InputDataError, match="azure-batch, kubernetes, local, slurm"):
+        _profile_args("slurmm", 2)
+    error = _failure(tmp_path, "error: argument --executor/-e: invalid choice: 'kubernetes' (choose from 'local')")
+    assert isinstance(error, ConfigError) and "snakemake-executor-plugin-kubernetes" in str(error)
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "delly.P1.log").write_text("delly: boom\n")
+    output = "Error in rule delly_call:\n    log: logs/delly.P1.log (check log file(s) for error details)\n"
+    tool_error = _failure(tmp_path, output)
+    assert "rule delly_call failed (delly: boom)" in str(tool_error)

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from iasante.core.config import get_settings
-from iasante.core.errors import ExternalToolError, InputDataError, look_up_option
+from iasante.core.errors import ConfigError, ExternalToolError, InputDataError, look_up_option
 from iasante.lag.workflow import PROFILES_DIR, SNAKEFILE
 
 __all__ = ["run_calling", "check_inputs", "run_job", "sample_name_from", "PUBLISHED_SUFFIXES"]
@@ -177,9 +177,16 @@ def _locked(work: Path) -> Iterator[None]:
 
 def _failure(work: Path, output: str) -> Exception:
     """Turn a failed Snakemake run into a clear error naming the rule and its log."""
+    executor = re.search(r"argument --executor/-e: invalid choice: '([\w-]+)'", output)
+    if executor:
+        return ConfigError(
+            f"profile: Snakemake executor {executor.group(1)!r} is not installed "
+            f"(pip install snakemake-executor-plugin-{executor.group(1)})"
+        )
     failed = re.findall(r"Error in rule (\w+)", output)
     rule = failed[0] if failed else "?"
-    logs = sorted((work / "logs").glob(f"{rule}*.log"))
+    named = re.search(r"log: (logs/\S+?\.log)", output)  # Snakemake names the failed job's log
+    logs = [work / named.group(1)] if named and (work / named.group(1)).is_file() else []
     tail = logs[0].read_text(errors="replace").strip().splitlines()[-3:] if logs else output.splitlines()[-3:]
     message = " | ".join(line.strip() for line in tail)
     if rule == "mapping_check":
