@@ -43,8 +43,14 @@ def test_review_flow(lag_case: tuple[Any, int]) -> None:
     top = case["variants"][0]
     saved = client.post(f"/lag/variants/{top['id']}/decision",
                         data={"decision_class": "pathogenic", "comment": "de novo, consistent phenotype",
-                              "report": "1"}, headers={"X-CSRF-Token": client.csrf})
+                              "report": "1", "criteria": ["5A", "5G"]}, headers={"X-CSRF-Token": client.csrf})
     assert saved.status_code == 200 and 'data-testid="decided"' in saved.text
+    stored = client.get(f"/api/lag/cases/{case_id}").json()["variants"][0]
+    assert stored["decision_criteria"] == ["5A", "5G"]
+    assert stored["total_points"] == round(top["acmg_points"] + 0.55, 2)
+    unknown = client.post(f"/api/lag/variants/{top['id']}/decision",
+                          json={"decision_class": "vus", "criteria": ["5Z"]}, headers={"X-CSRF-Token": client.csrf})
+    assert unknown.status_code == 422 and "5A" in unknown.text
     bad = client.post(f"/api/lag/variants/{top['id']}/decision", json={"decision_class": "probably"},
                       headers={"X-CSRF-Token": client.csrf})
     assert bad.status_code == 422

@@ -24,6 +24,24 @@ CASE_POINTS = 0.45  # per similar ClinVar case (section 4 proxy; 4A's suggested 
 SECTION4_CAP = 0.90
 
 
+# Section 5 (family history / inheritance, Riggs et al. 2020 Table 1): the biologist adds these from case data.
+SECTION5 = {
+    "5A": (0.45, "de novo (confirmed), scored as the section 4 de novo categories"),
+    "5B": (-0.30, "specific phenotype, no family history, inherited from an unaffected parent"),
+    "5C": (-0.15, "nonspecific phenotype, no family history, inherited from an unaffected parent"),
+    "5D": (0.45, "segregates with a consistent phenotype in the family"),
+    "5E": (-0.45, "does not segregate with the phenotype in the family"),
+    "5F": (0.0, "inheritance unavailable or uninformative"),
+    "5G": (0.10, "inheritance unavailable; nonspecific but consistent phenotype"),
+    "5H": (0.30, "inheritance unavailable; highly specific phenotype as in well-established cases"),
+}
+
+
+def with_section5(points: float, codes: list[str]) -> float:
+    """Automatic points plus the biologist's section 5 criteria (rounded to 0.01)."""
+    return round(points + sum(SECTION5[c][0] for c in codes), 2)
+
+
 @dataclass
 class Criterion:
     """One criterion met: code (e.g. ``2A``), points awarded and the evidence behind it."""

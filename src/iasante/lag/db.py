@@ -65,6 +65,7 @@ class LagVariant(Base):
     contributions: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     decision_class: Mapped[str | None] = mapped_column(String(20), nullable=True)
     decision_comment: Mapped[str] = mapped_column(Text, default="")
+    decision_criteria: Mapped[list[str]] = mapped_column(JSON, default=list)  # section 5 codes, e.g. ["5A"]
     decision_report: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -75,3 +76,17 @@ class LagVariant(Base):
     def final_class(self) -> str:
         """The biologist's class when set, else the automatic ACMG class."""
         return self.decision_class or self.acmg_class
+
+    @property
+    def total_points(self) -> float:
+        """Automatic points plus the biologist's section 5 criteria."""
+        from iasante.lag.acmg import with_section5
+
+        return with_section5(self.acmg_points, list(self.decision_criteria or []))
+
+    @property
+    def total_class(self) -> str:
+        """The ACMG class of :attr:`total_points`."""
+        from iasante.lag.acmg import class_of
+
+        return class_of(self.total_points)

@@ -82,7 +82,17 @@ def ideogram_svg(genome: str, variants: list[LagVariant], width: int = 960) -> s
 
 def export_tsv(case: LagCase) -> str:
     """The classify contract's columns plus rank, ISCN and the biologist's decision, in input order."""
-    header = [*TSV_COLUMNS, "rank", "iscn", "final_class", "report", "comment", "decided_by"]
+    header = [
+        *TSV_COLUMNS,
+        "rank",
+        "iscn",
+        "final_class",
+        "section5",
+        "total_points",
+        "report",
+        "comment",
+        "decided_by",
+    ]
     lines = ["\t".join(header)]
     for v in sorted(case.variants, key=lambda v: v.position):
         comment = v.decision_comment.replace("\t", " ").replace("\n", " ")
@@ -102,6 +112,8 @@ def export_tsv(case: LagCase) -> str:
                         v.rank,
                         v.iscn,
                         v.final_class,
+                        ",".join(v.decision_criteria or []),
+                        f"{v.total_points:.2f}",
                         "yes" if v.decision_report else "no",
                         comment,
                         v.decided_by or "",

@@ -24,11 +24,12 @@ from iasante.lag.intervals import IntervalIndex
 from iasante.lag.io import normalise_chrom
 from iasante.lag.liftover import ChainLifter
 
-CACHE_VERSION = "5"
+CACHE_VERSION = "6"
 _FILES = {
     "genes": "genes/TADA_gnomad_genes_pli_loeuf_HI.bed",
     "ddg2p": "genes/TADA_DDG2P_genes.bed",
     "clingen": "cnvoyant_pypi/hi_ts_regions.csv",
+    "clingen_2026": "clingen/ClinGen_gene_curation_list_GRCh38.2026-02-06.tsv",
     "exons": "cnvoyant_pypi/exons.bed.gz",
     "population": "population/CNVoyant_gnomad4.bed.gz",
     "gd_decipher": "syndromes/rCNV2_Decipher_GD.bed.gz",
@@ -52,9 +53,7 @@ class Table:
 
     df: pd.DataFrame
     index: IntervalIndex
-    cols: dict[
-        str, np.ndarray
-    ]  # the columns as numpy arrays, for per-variant look-ups without pandas overhead
+    cols: dict[str, np.ndarray]  # the columns as numpy arrays, for per-variant look-ups without pandas overhead
 
     @classmethod
     def of(cls, df: pd.DataFrame) -> Table:
@@ -85,9 +84,7 @@ def data_root() -> Path:
     data_dir = get_settings().data_dir
     root = data_dir / "genomics" if data_dir else None
     if root is None or not root.is_dir():
-        raise ConfigError(
-            "genomics data folder not found: set IASANTE_DATA_DIR to the folder holding genomics/"
-        )
+        raise ConfigError("genomics data folder not found: set IASANTE_DATA_DIR to the folder holding genomics/")
     missing = [rel for rel in _FILES.values() if not (root / rel).is_file()]
     if missing:
         raise ConfigError(f"{root}: missing annotation files: {', '.join(missing)}")
@@ -149,6 +146,43 @@ def _score(text: object) -> int:
     return int(match.group(1)) if match else -1
 
 
+def _update_genes(clingen: pd.DataFrame, path: Path, lifter: ChainLifter) -> pd.DataFrame:
+    """Newer ClinGen gene scores (Feb 2026 list, GRCh38) over the CNVoyant export; new genes lifted to GRCh37."""
+    new = pd.read_csv(path, sep="\t", skiprows=5, dtype=str)
+    new.columns = [c.lstrip("#").strip() for c in new.columns]
+    loc = new["Genomic Location"].str.extract(r"^chr(\w+):(\d+)-(\d+)$")
+    new = new.assign(
+        chrom38=loc[0].map(lambda c: normalise_chrom(c) if isinstance(c, str) else None),
+        start38=pd.to_numeric(loc[1], errors="coerce") - 1,
+        end38=pd.to_numeric(loc[2], errors="coerce"),
+        hi=new["Haploinsufficiency Score"].map(_score),
+        ts=new["Triplosensitivity Score"].map(_score),
+    )
+    new = new.dropna(subset=["chrom38", "start38", "end38"]).drop_duplicates("Gene Symbol")
+    genes = clingen["kind"] == "G"
+    by_name = new.set_index("Gene Symbol")
+    known = genes & clingen["name"].isin(by_name.index)
+    clingen.loc[known, "hi_score"] = clingen.loc[known, "name"].map(by_name["hi"]).to_numpy()
+    clingen.loc[known, "ts_score"] = clingen.loc[known, "name"].map(by_name["ts"]).to_numpy()
+    added = new[~new["Gene Symbol"].isin(clingen.loc[genes, "name"])]
+    c, s, e = lifter.lift_intervals(
+        added["chrom38"].to_numpy(object), added["start38"].to_numpy(np.int64), added["end38"].to_numpy(np.int64)
+    )
+    extra = pd.DataFrame(
+        {
+            "chrom": c,
+            "start": s,
+            "end": e,
+            "kind": "G",
+            "name": added["Gene Symbol"].to_numpy(),
+            "hi_score": added["hi"].to_numpy(),
+            "ts_score": added["ts"].to_numpy(),
+            "disease": "",
+        }
+    )
+    return pd.concat([clingen, extra.dropna(subset=["chrom"])], ignore_index=True)
+
+
 def _build(root: Path, fingerprint: str) -> Resources:
     genes = _bed(root / _FILES["genes"], ["chrom", "start", "end", "id", "gene", "pLI", "LOEUF", "HI"])
     ddg2p = set(_bed(root / _FILES["ddg2p"], ["chrom", "start", "end", "id", "gene"])["gene"])
@@ -168,6 +202,9 @@ def _build(root: Path, fingerprint: str) -> Resources:
         }
     ).dropna(subset=["chrom", "start", "end"])
     clingen[["start", "end"]] = clingen[["start", "end"]].astype(np.int64)
+    chain = root / _FILES["chain"]
+    lift_38_to_37 = ChainLifter(chain, reverse=True)
+    clingen = _update_genes(clingen, root / _FILES["clingen_2026"], lift_38_to_37)
     cg_genes = clingen[clingen["kind"] == "G"].drop_duplicates("name").set_index("name")
     genes["ddg2p"] = genes["gene"].isin(ddg2p)
     genes["hi_score"] = genes["gene"].map(cg_genes["hi_score"]).fillna(-1).astype(int)
@@ -179,9 +216,7 @@ def _build(root: Path, fingerprint: str) -> Resources:
     gd_parts.append(dec.assign(source="DECIPHER")[["chrom", "start", "end", "svtype", "name", "source"]])
     for key, svtype in (("gd_lit_del", "DEL"), ("gd_lit_dup", "DUP")):
         lit = _bed(root / _FILES[key], ["chrom", "start", "end"])
-        gd_parts.append(
-            lit.assign(svtype=svtype, name="literature genomic disorder locus", source="rCNV2 lit")
-        )
+        gd_parts.append(lit.assign(svtype=svtype, name="literature genomic disorder locus", source="rCNV2 lit"))
     gd = pd.concat(gd_parts, ignore_index=True)
 
     clinvar = pd.concat(
@@ -217,7 +252,6 @@ def _build(root: Path, fingerprint: str) -> Resources:
         band = _bed(root / _FILES[key], ["chrom", "start", "end", "band", "stain"])
         cyto[build] = band.sort_values(["chrom", "start"]).reset_index(drop=True)
 
-    chain = root / _FILES["chain"]
     return Resources(
         genes37=Table.of(genes),
         clingen37=Table.of(clingen),
@@ -227,7 +261,7 @@ def _build(root: Path, fingerprint: str) -> Resources:
         exons38=exons,
         cyto=cyto,
         lift_37_to_38=ChainLifter(chain),
-        lift_38_to_37=ChainLifter(chain, reverse=True),
+        lift_38_to_37=lift_38_to_37,
         hi_threshold=hi_threshold,
         fingerprint=fingerprint,
     )

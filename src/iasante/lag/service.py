@@ -17,7 +17,7 @@ from iasante.core.crypto import pseudonymise
 from iasante.core.db import session_scope, utcnow
 from iasante.core.errors import ConfigError, InputDataError, ModelNotReadyError, NotFoundError, look_up_option
 from iasante.core.files import read_stored, store_upload
-from iasante.lag.acmg import CLASSES
+from iasante.lag.acmg import CLASSES, SECTION5
 from iasante.lag.db import LagCase, LagVariant
 from iasante.lag.io import SVTYPES, check_genome
 
@@ -286,15 +286,17 @@ def save_decision(
     decision_class: str,
     comment: str = "",
     report: bool = False,
+    criteria: list[str] | None = None,
     ip: str = "",
 ) -> LagVariant:
-    """Record the biologist's class, comment and report choice for one variant (audited)."""
+    """Record the biologist's class, comment, report choice and section 5 criteria for one variant (audited)."""
     variant = session.get(LagVariant, variant_id)
     if variant is None:
         raise NotFoundError(f"LAG variant {variant_id} not found")
     if variant.case.signed_by:
         raise InputDataError(f"LAG case {variant.case_id} is signed; decisions are locked")
     variant.decision_class = look_up_option(decision_class, CLASSES, "class")
+    variant.decision_criteria = sorted({look_up_option(c, SECTION5, "section 5 criterion") for c in criteria or []})
     variant.decision_comment, variant.decision_report = comment.strip()[:4000], bool(report)
     variant.decided_by, variant.decided_at = actor, utcnow()
     audit.record(
@@ -305,7 +307,8 @@ def save_decision(
         variant_id,
         patient=variant.case.patient,
         ip=ip,
-        detail=f"class={variant.decision_class} report={variant.decision_report}",
+        detail=f"class={variant.decision_class} report={variant.decision_report} "
+        f"section5={','.join(variant.decision_criteria)}",
     )
     return variant
 
@@ -340,6 +343,8 @@ def public_variant(v: LagVariant) -> dict[str, Any]:
         "contributions": v.contributions,
         "decision_class": v.decision_class,
         "decision_comment": v.decision_comment,
+        "decision_criteria": v.decision_criteria,
+        "total_points": v.total_points,
         "decision_report": v.decision_report,
         "decided_by": v.decided_by,
     }

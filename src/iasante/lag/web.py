@@ -14,7 +14,7 @@ from iasante.core.models import Role
 from iasante.core.ui import render
 from iasante.core.webdeps import DbSession, client_ip, require_roles
 from iasante.lag import report, service
-from iasante.lag.acmg import CLASSES
+from iasante.lag.acmg import CLASSES, SECTION5
 
 router = APIRouter(prefix="/lag", tags=["lag"], include_in_schema=False)
 api_router = APIRouter(prefix="/api/lag", tags=["lag"])
@@ -121,6 +121,7 @@ def case_page(request: Request, case_id: int, db: DbSession, who: Reader) -> HTM
             "variants": variants,
             "shown": variants[:MAX_ROWS],
             "classes": CLASSES,
+            "section5": SECTION5,
             "colours": report.CLASS_COLOURS,
         },
     )
@@ -149,6 +150,7 @@ def variants_fragment(
             "variants": variants,
             "shown": variants[:MAX_ROWS],
             "classes": CLASSES,
+            "section5": SECTION5,
             "colours": report.CLASS_COLOURS,
         },
     )
@@ -163,8 +165,9 @@ def decide(
     decision_class: Annotated[str, Form()],
     comment: Annotated[str, Form()] = "",
     report_flag: Annotated[str, Form(alias="report")] = "",
+    criteria: Annotated[list[str] | None, Form()] = None,
 ) -> HTMLResponse:
-    """Save the biologist's decision; returns the refreshed decision cell."""
+    """Save the biologist's decision (class, comment, report, section 5); returns the refreshed decision cell."""
     v = service.save_decision(
         db,
         variant_id,
@@ -172,9 +175,10 @@ def decide(
         decision_class=decision_class,
         comment=comment,
         report=bool(report_flag),
+        criteria=criteria or [],
         ip=client_ip(request),
     )
-    return render(request, "lag/_decision.html", {"v": v, "case": v.case, "classes": CLASSES})
+    return render(request, "lag/_decision.html", {"v": v, "case": v.case, "classes": CLASSES, "section5": SECTION5})
 
 
 @router.post("/cases/{case_id}/sign")
@@ -274,7 +278,7 @@ def api_case(request: Request, case_id: int, db: DbSession, who: Reader) -> dict
 def api_decide(
     request: Request, variant_id: int, db: DbSession, who: Reviewer, payload: dict[str, object]
 ) -> dict[str, object]:
-    """Save a decision: ``{"decision_class": ..., "comment": ..., "report": true}``."""
+    """Save a decision: ``{"decision_class": ..., "comment": ..., "report": true, "criteria": ["5A"]}``."""
     v = service.save_decision(
         db,
         variant_id,
@@ -282,6 +286,7 @@ def api_decide(
         decision_class=str(payload.get("decision_class", "")),
         comment=str(payload.get("comment", "")),
         report=bool(payload.get("report")),
+        criteria=[str(c) for c in payload.get("criteria") or []] if isinstance(payload.get("criteria"), list) else [],
         ip=client_ip(request),
     )
     return service.public_variant(v)
