@@ -51,19 +51,22 @@ def train(
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs per member.")] = 20,
     out: Annotated[Path | None, typer.Option(help="Weights folder (default: the package's weights/).")] = None,
     cache: Annotated[Path, typer.Option(help="Pre-processed array cache.")] = Path("/tmp/ct_cache"),
+    recalibrate_only: Annotated[
+        bool, typer.Option(help="Keep the members trained in --out; redo calibration, thresholds and metrics.")
+    ] = False,
 ) -> None:
     """Reproduce the committed weights from ../shared/data/ct (seeded, CPU) and measure them."""
     from iasante.ct.model import WEIGHTS_DIR
+    from iasante.ct.train import recalibrate
     from iasante.ct.train import train as run_training
 
-    metrics = run_training(
-        out or WEIGHTS_DIR,
-        n_folds=folds,
-        epochs=epochs,
-        seed=seed,
-        cache_dir=cache,
-        log=lambda line: typer.echo(line, err=True),
-    )
+    def log(line: str) -> None:
+        typer.echo(line, err=True)
+
+    if recalibrate_only:
+        metrics = recalibrate(out or WEIGHTS_DIR, seed=seed, epochs=epochs, cache_dir=cache, log=log)
+    else:
+        metrics = run_training(out or WEIGHTS_DIR, n_folds=folds, epochs=epochs, seed=seed, cache_dir=cache, log=log)
     test = metrics["test"]["covid_vs_noncovid"]["auc"]
     typer.echo(f"test COVID AUC {test['value']} (95% CI {test['ci95_low']}-{test['ci95_high']})")
 

@@ -22,12 +22,17 @@ def _calibrate(logits: np.ndarray, config: TriageConfig) -> np.ndarray:
     return sigmoid(logits * np.array(config.platt_scale) + np.array(config.platt_bias))
 
 
-def _head_metrics(prob: np.ndarray, y: np.ndarray, groups: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
-    """AUC and balanced accuracy (threshold 0.5) with patient-bootstrap 95% CIs on labelled ``rows``."""
+def _head_metrics(
+    prob: np.ndarray, y: np.ndarray, groups: np.ndarray, rows: np.ndarray, threshold: float
+) -> dict[str, Any]:
+    """AUC and balanced accuracy (at ``threshold``) with patient-bootstrap 95% CIs on labelled ``rows``."""
     rows = rows[y[rows] >= 0]
     return {
         "auc": cluster_bootstrap(auc, y[rows], prob[rows], groups[rows]),
-        "balanced_accuracy": cluster_bootstrap(balanced_accuracy, y[rows], prob[rows], groups[rows]),
+        "balanced_accuracy": cluster_bootstrap(
+            lambda yy, pp: balanced_accuracy(yy, pp, threshold), y[rows], prob[rows], groups[rows]
+        ),
+        "threshold": threshold,
         "brier": round(float(np.mean((prob[rows] - y[rows]) ** 2)), 4),
         "ece": _ece(prob[rows], y[rows]),
     }
@@ -78,9 +83,13 @@ def _shortcut_baseline(table: pd.DataFrame, raw: np.ndarray, is_test: np.ndarray
 
 
 def _md_series(
-    members: list[CovidTriageNet], md_fold: dict[str, int], config: TriageConfig, log: Log
+    members: list[CovidTriageNet], ensemble: EnsembleNet, md_fold: dict[str, int], config: TriageConfig, log: Log
 ) -> dict[str, Any]:
-    """Series call of each COVID-CT-MD patient from all its PNG slices and, where shipped, its DICOM files."""
+    """Series call of each COVID-CT-MD patient from all its PNG slices and, where shipped, its DICOM files.
+
+    ``oof`` uses the fold model that never saw the patient (honest); ``in_sample`` the shipped ensemble,
+    four of whose five members saw the patient (a consistency check only).
+    """
     from iasante.ct.io import load_input
     from iasante.ct.preprocess import lung_fraction, to_model_input
     from iasante.ct.train import predict_logits
@@ -93,24 +102,50 @@ def _md_series(
         inputs = {"png": [load_input(root / f).slices[0] for f in rows.file]}
         if (root / "dicom" / patient).is_dir():
             inputs["dicom"] = load_input(root / "dicom" / patient).slices
+        expected = truth[str(rows.label.iloc[0])]
         for kind, slices in inputs.items():
             x = np.stack([np.round(to_model_input(s, config.input_size_px) * 255).astype(np.uint8) for s in slices])
             lung = np.array([lung_fraction(s) for s in slices])
-            probs = _calibrate(predict_logits(members[md_fold[patient]], x), config)
-            p_abn, p_cov, drivers = aggregate_series(probs[:, 0], probs[:, 1], lung, config.series_top_frac)
-            call = decide(p_abn, p_cov, config)
-            expected = truth[str(rows.label.iloc[0])]
-            out[f"{patient}/{kind}"] = {
-                "n_slices": len(slices),
-                "p_abnormal": round(p_abn, 3),
-                "p_covid": round(p_cov, 3),
-                "call": call,
-                "expected": expected,
-                "correct": call == expected,
-                "fold_model": md_fold[patient],
-            }
-            log(f"  series {patient}/{kind}: {call} (expected {expected}) p_abn={p_abn:.3f} p_covid={p_cov:.3f}")
+            entry: dict[str, Any] = {"n_slices": len(slices), "expected": expected, "fold_model": md_fold[patient]}
+            for name, probs in (
+                ("oof", _calibrate(predict_logits(members[md_fold[patient]], x), config)),
+                ("in_sample", sigmoid(predict_logits(ensemble, x))),
+            ):
+                p_abn, p_cov, _ = aggregate_series(probs[:, 0], probs[:, 1], lung, config.series_top_frac)
+                call = decide(p_abn, p_cov, config)
+                entry[name] = {
+                    "p_abnormal": round(p_abn, 3),
+                    "p_covid": round(p_cov, 3),
+                    "call": call,
+                    "correct": call == expected,
+                }
+                log(
+                    f"  series {patient}/{kind} [{name}]: {call} (expected {expected}) "
+                    f"p_abn={p_abn:.3f} p_covid={p_cov:.3f}"
+                )
+            out[f"{patient}/{kind}"] = entry
     return out
+
+
+def _ablations(
+    table: pd.DataFrame, x: np.ndarray, test: np.ndarray, members: list[CovidTriageNet], config: TriageConfig
+) -> dict[str, Any]:
+    """Test COVID AUC of each member vs their mean, with and without a left-right flip (test-time
+    augmentation), and the calibration error before and after Platt scaling: what the ensemble and the
+    calibration measurably bring."""
+    from iasante.ct.train import predict_logits
+
+    y = table.y_covid.to_numpy()[test]
+    per_member = np.stack([predict_logits(m, x[test]) for m in members])
+    flipped = np.stack([predict_logits(m, np.ascontiguousarray(x[test][..., ::-1])) for m in members])
+    mean_logit = per_member.mean(0)
+    return {
+        "test_auc_covid_each_member": [round(auc(y, lg[:, 1]), 4) for lg in per_member],
+        "test_auc_covid_ensemble": round(auc(y, mean_logit[:, 1]), 4),
+        "test_auc_covid_ensemble_with_flip_tta": round(auc(y, (mean_logit + flipped.mean(0))[:, 1] / 2), 4),
+        "test_ece_covid_uncalibrated": _ece(sigmoid(mean_logit[:, 1]), y),
+        "test_ece_covid_platt": _ece(_calibrate(mean_logit, config)[:, 1], y),
+    }
 
 
 def evaluate(
@@ -146,23 +181,28 @@ def evaluate(
             "test_sources": table.source.iloc[test].value_counts().to_dict(),
         },
         "test": {
-            "covid_vs_noncovid": _head_metrics(probs[:, 1], y[:, 1], groups, test),
-            "covid_vs_noncovid_ucsd_only": _head_metrics(probs[:, 1], y[:, 1], groups, ucsd_test),
-            "abnormal_vs_normal": _head_metrics(probs[:, 0], y[:, 0], groups, test),
+            "covid_vs_noncovid": _head_metrics(probs[:, 1], y[:, 1], groups, test, config.threshold_covid),
+            "covid_vs_noncovid_ucsd_only": _head_metrics(
+                probs[:, 1], y[:, 1], groups, ucsd_test, config.threshold_covid
+            ),
+            "abnormal_vs_normal": _head_metrics(probs[:, 0], y[:, 0], groups, test, config.threshold_abnormal),
             "per_source": _per_source(table, probs, test, config),
         },
         "cv_oof": {
-            "covid_vs_noncovid": _head_metrics(oof_probs[:, 1], y[:, 1], groups, dev),
-            "covid_vs_noncovid_ucsd_only": _head_metrics(oof_probs[:, 1], y[:, 1], groups, ucsd_dev),
-            "abnormal_vs_normal": _head_metrics(oof_probs[:, 0], y[:, 0], groups, dev),
+            "covid_vs_noncovid": _head_metrics(oof_probs[:, 1], y[:, 1], groups, dev, config.threshold_covid),
+            "covid_vs_noncovid_ucsd_only": _head_metrics(
+                oof_probs[:, 1], y[:, 1], groups, ucsd_dev, config.threshold_covid
+            ),
+            "abnormal_vs_normal": _head_metrics(oof_probs[:, 0], y[:, 0], groups, dev, config.threshold_abnormal),
             "per_source": _per_source(table, oof_probs, dev, config),
         },
         "shortcut_baseline": _shortcut_baseline(table, arrays["raw"], is_test, seed),
+        "ablations": _ablations(table, arrays["x"], test, members, config),
     }
     log(f"test COVID AUC {metrics['test']['covid_vs_noncovid']['auc']}")
     log(f"test COVID AUC (UCSD only) {metrics['test']['covid_vs_noncovid_ucsd_only']['auc']}")
     log(f"test abnormal AUC {metrics['test']['abnormal_vs_normal']['auc']}")
     md_groups = table.group[table.group.str.startswith("md:")]
     md_fold = {g[3:]: int(folds[np.flatnonzero(dev == i)[0]]) for i, g in md_groups.items()}
-    metrics["series_covid_ct_md_oof"] = _md_series(members, md_fold, config, log)
+    metrics["series_covid_ct_md"] = _md_series(members, ensemble, md_fold, config, log)
     return metrics

@@ -88,10 +88,10 @@ def heatmaps(model: Any, series: Any, result: Any, n: int = N_HEATMAPS) -> list[
     for i in result.drivers[:n]:
         x = model.input_of(series.slices[i])
         title = (
-            f"{series.slice_ids[i]}  p_abn={result.slice_p_abnormal[i]:.2f} "
-            f"p_covid={result.slice_p_covid[i]:.2f}  [{head}]"
+            f"{series.slice_ids[i][-22:]}  abn {result.slice_p_abnormal[i]:.2f}  "
+            f"covid {result.slice_p_covid[i]:.2f}  [{head}]"
         )
-        out.append(render_overlay(x, gradcam(model, x, head), title[:70]))
+        out.append(render_overlay(x, gradcam(model, x, head), title))
     return out
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 
@@ -146,38 +147,84 @@ def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[list[float], list[floa
     return scale, bias
 
 
+def youden_threshold(y: np.ndarray, prob: np.ndarray) -> float:
+    """Probability threshold maximising sensitivity + specificity (Youden's J) on labelled OOF rows."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, thresholds = roc_curve(y, prob)
+    return float(np.clip(thresholds[int(np.argmax(tpr - fpr))], 0.05, 0.95))
+
+
+def _load_split(
+    seed: int, n_folds: int, cache_dir: Path
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Catalogue, cached arrays, test mask, development rows and their folds: the same for a given seed."""
+    table = build_catalogue().table
+    arrays = prepare_arrays(table.path.tolist(), cache_dir)
+    keep = ~(table.source.str.startswith("md_").to_numpy() & (arrays["lung_frac"] < MD_MIN_LUNG_FRACTION))
+    table, arrays = table[keep].reset_index(drop=True), {k: v[keep] for k, v in arrays.items()}
+    is_test = split_test_groups(table, seed=seed)
+    dev = np.flatnonzero(~is_test)
+    return table, arrays, is_test, dev, assign_folds(table.group.iloc[dev], n_folds, seed=seed)
+
+
 def train(
     out_dir: Path = WEIGHTS_DIR,
     n_folds: int = 5,
-    epochs: int = 30,
+    epochs: int = 20,
     seed: int = 0,
     cache_dir: Path = Path("/tmp/ct_cache"),
     log: Log = print,
 ) -> dict[str, Any]:
     """Run the whole protocol; write ``ct_triage.pt``, ``config.json``, ``metrics.json`` in ``out_dir``."""
-    from iasante.ct.evaluate import evaluate
-
     torch.set_num_threads(1)
     t0 = time.monotonic()
-    table = build_catalogue().table
-    arrays = prepare_arrays(table.path.tolist(), cache_dir)
-    keep = ~(table.source.str.startswith("md_").to_numpy() & (arrays["lung_frac"] < MD_MIN_LUNG_FRACTION))
-    table, arrays = table[keep].reset_index(drop=True), {k: v[keep] for k, v in arrays.items()}
+    table, arrays, is_test, dev, folds = _load_split(seed, n_folds, cache_dir)
     log(f"catalogue: {len(table)} slices, {table.group.nunique()} patients ({time.monotonic() - t0:.0f}s)")
     y = table[["y_abn", "y_covid"]].to_numpy()
-    is_test = split_test_groups(table, seed=seed)
-    dev = np.flatnonzero(~is_test)
-    folds = assign_folds(table.group.iloc[dev], n_folds, seed=seed)
-    oof = np.zeros((len(table), len(HEADS)), np.float32)
     members: list[CovidTriageNet] = []
     for k in range(n_folds):
         tr, va = dev[folds != k], dev[folds == k]
         log(f"fold {k + 1}/{n_folds}: train {len(tr)} slices, validate {len(va)}")
-        net = fit_member(arrays["x"][tr], y[tr], epochs, seed + k, log)
-        oof[va] = predict_logits(net, arrays["x"][va])
-        members.append(net)
+        members.append(fit_member(arrays["x"][tr], y[tr], epochs, seed + k, log))
+    return finalise(members, out_dir, n_folds, epochs, seed, cache_dir, log, t0)
+
+
+def finalise(
+    members: list[CovidTriageNet],
+    out_dir: Path,
+    n_folds: int,
+    epochs: int,
+    seed: int,
+    cache_dir: Path,
+    log: Log = print,
+    t0: float | None = None,
+) -> dict[str, Any]:
+    """From trained fold members: OOF logits, Platt calibration, Youden thresholds, save, measure.
+
+    Stage 1's threshold is chosen on OOF rows with a known normal/abnormal label; stage 2's on OOF rows
+    that are not normal (COVID-19 vs other or unknown pathology), as the cascade applies it. The test
+    set is never used to choose anything.
+    """
+    from iasante.ct.evaluate import evaluate
+
+    t0 = time.monotonic() if t0 is None else t0
+    table, arrays, is_test, dev, folds = _load_split(seed, n_folds, cache_dir)
+    y = table[["y_abn", "y_covid"]].to_numpy()
+    oof = np.zeros((len(table), len(HEADS)), np.float32)
+    for k, net in enumerate(members):
+        oof[dev[folds == k]] = predict_logits(net, arrays["x"][dev[folds == k]])
     scale, bias = fit_platt(oof[dev], y[dev])
-    config = TriageConfig(n_members=n_folds, platt_scale=scale, platt_bias=bias, input_size_px=INPUT_SIZE_PX)
+    p_oof = 1.0 / (1.0 + np.exp(-(oof[dev] * np.array(scale) + np.array(bias))))
+    known, stage2 = y[dev, 0] >= 0, y[dev, 0] != 0
+    config = TriageConfig(
+        n_members=n_folds,
+        platt_scale=scale,
+        platt_bias=bias,
+        input_size_px=INPUT_SIZE_PX,
+        threshold_abnormal=round(youden_threshold(y[dev, 0][known], p_oof[known, 0]), 4),
+        threshold_covid=round(youden_threshold(y[dev, 1][stage2], p_oof[stage2, 1]), 4),
+    )
     ensemble = EnsembleNet(members, torch.tensor(scale), torch.tensor(bias)).eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.save({k: v.clone() for k, v in ensemble.state_dict().items()}, out_dir / WEIGHTS_FILE)
@@ -190,10 +237,28 @@ def train(
         "wall_s": round(time.monotonic() - t0),
         "torch": torch.__version__,
         "weights_sha256": _sha256(out_dir / WEIGHTS_FILE),
+        "thresholds": {"abnormal": config.threshold_abnormal, "covid": config.threshold_covid},
     }
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log(f"done in {time.monotonic() - t0:.0f}s; weights in {out_dir}")
     return metrics
+
+
+def recalibrate(
+    weights_dir: Path = WEIGHTS_DIR,
+    seed: int = 0,
+    epochs: int = 20,
+    cache_dir: Path = Path("/tmp/ct_cache"),
+    log: Log = print,
+) -> dict[str, Any]:
+    """Re-run :func:`finalise` on already trained members (``members.<k>`` = fold ``k``), e.g. after a change of
+    calibration or evaluation code, without retraining; the result equals a full :func:`train` with ``seed``."""
+    from iasante.ct.predict import CtTriage
+
+    torch.set_num_threads(1)
+    model = CtTriage(weights_dir)
+    members = [m.eval() for m in model.net_.members]  # type: ignore[misc]
+    return finalise(members, weights_dir, len(members), epochs, seed, cache_dir, log)
 
 
 def _sha256(path: Path) -> str:
