@@ -76,3 +76,15 @@ def test_missing_weights_exit_5(tmp_path: Path, demo_png: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 5, done.stderr
     assert "weights not found" in done.stderr
+
+
+def test_shipped_weights_give_the_model_card_calls_on_the_demo(tmp_path: Path) -> None:
+    """Regression check of the committed weights: the demo patients were in training (in-sample calls of the
+    model card), so these calls must not change unless the weights are retrained on purpose."""
+    from tests.ct.conftest import DEMO
+
+    names = ["covid_ct_md_P001_series", "covid_ct_md_cap_cap001_092.png", "covid_ct_md_normal_normal001_084.png"]
+    out = tmp_path / "demo.csv"
+    result = runner.invoke(app, ["ct", "predict", *[str(DEMO / n) for n in names], "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [r["prediction"] for r in _read(out)] == ["covid", "pathological", "normal"]
