@@ -47,6 +47,15 @@ def bootstrap_ci(
     return round(point, 4), round(float(low), 4), round(float(high), 4)
 
 
+def _rate_ci(hits: np.ndarray, seed: int) -> tuple[float, float, float, int]:
+    """Share of True in ``hits`` with its 95 % bootstrap CI, and n."""
+
+    def share(i: np.ndarray) -> float:
+        return float(hits[i].mean())
+
+    return (*bootstrap_ci(share, len(hits), seed), len(hits))
+
+
 def acmg_targets(frame: pd.DataFrame, seed: int) -> dict[str, Any]:
     """Issue targets on a frame with ``svtype, label, acmg_class, acmg_points``: rates with 95 % CIs."""
     out: dict[str, Any] = {}
@@ -60,8 +69,7 @@ def acmg_targets(frame: pd.DataFrame, seed: int) -> dict[str, Any]:
         ("pathogenic_DUP_PLP", (frame.svtype == "DUP") & (frame.label == 1), plp),
         ("benign_B_LB_VUSlow", frame.label == 0, benignish),
     ):
-        sel = hit[mask.to_numpy()]
-        out[name] = bootstrap_ci(lambda i, s=sel: float(s[i].mean()), len(sel), seed) + (int(len(sel)),)
+        out[name] = _rate_ci(hit[mask.to_numpy()], seed)
     out["confusion"] = {
         f"{t}_{'path' if lab else 'benign'}": {
             c: int(((frame.svtype == t) & (frame.label == lab) & (frame.acmg_class == c)).sum()) for c in CLASSES
@@ -144,12 +152,11 @@ def _recall_at(frame: pd.DataFrame, p: np.ndarray, threshold: float, seed: int) 
         ("pathogenic_DUP", (frame.svtype == "DUP") & (frame.label == 1), p >= threshold),
         ("benign_below", frame.label == 0, p < threshold),
     ):
-        sel = hit[mask.to_numpy()]
-        out[name] = bootstrap_ci(lambda i, s=sel: float(s[i].mean()), len(sel), seed) + (int(len(sel)),)
+        out[name] = _rate_ci(hit[mask.to_numpy()], seed)
     return out
 
 
-def _calibration_bins(y: np.ndarray, p: np.ndarray, bins: int = 5) -> list[dict[str, float]]:
+def _calibration_bins(y: np.ndarray, p: np.ndarray, bins: int = 5) -> list[dict[str, Any]]:
     edges = np.linspace(0, 1, bins + 1)
     out = []
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):

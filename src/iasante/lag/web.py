@@ -279,6 +279,7 @@ def api_decide(
     request: Request, variant_id: int, db: DbSession, who: Reviewer, payload: dict[str, object]
 ) -> dict[str, object]:
     """Save a decision: ``{"decision_class": ..., "comment": ..., "report": true, "criteria": ["5A"]}``."""
+    raw = payload.get("criteria")
     v = service.save_decision(
         db,
         variant_id,
@@ -286,7 +287,7 @@ def api_decide(
         decision_class=str(payload.get("decision_class", "")),
         comment=str(payload.get("comment", "")),
         report=bool(payload.get("report")),
-        criteria=[str(c) for c in payload.get("criteria") or []] if isinstance(payload.get("criteria"), list) else [],
+        criteria=[str(c) for c in raw] if isinstance(raw, list) else [],
         ip=client_ip(request),
     )
     return service.public_variant(v)
