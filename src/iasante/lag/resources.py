@@ -9,6 +9,7 @@ builds. All intervals are stored 0-based half-open.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import re
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ def load_resources() -> Resources:
             return pickle.load(handle)  # noqa: S301 - our own cache file
     res = _build(root, fingerprint)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # concurrent first runs never share a temp file
     with tmp.open("wb") as handle:
         pickle.dump(res, handle, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(cache)
