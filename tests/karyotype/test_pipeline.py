@@ -6,8 +6,8 @@ import numpy as np
 
 from iasante.karyotype.io import read_gray
 from iasante.karyotype.metrics import angle_error_deg
-from iasante.karyotype.preprocess import rotate, to_bright_on_dark
-from iasante.karyotype.segment import Segment, find_segments, split_candidates
+from iasante.karyotype.preprocess import to_bright_on_dark
+from iasante.karyotype.segment import find_segments, neck_split, split_candidates
 from iasante.karyotype.synth import synthesize_metaphase, upright_source
 
 
@@ -21,15 +21,21 @@ def test_synthesiser_truth_is_consistent(demo_chromosomes) -> None:  # type: ign
 
 
 def test_touching_pair_can_be_split() -> None:
-    bar = np.zeros((50, 12), np.float32)
-    bar[3:47, 3:9] = 0.7
-    pair = np.zeros((60, 60), np.float32)
-    pair[5:55, 10:22] = bar
-    pair[:, 20:60] = np.maximum(pair[:, 20:60], np.pad(rotate(bar, 70.0), ((0, 60), (0, 60)))[:60, :40])
+    """Two bars joined by a 3-pixel bridge are cut at the bridge; one bar alone is not cut."""
+    pair = np.zeros((64, 72), np.float32)
+    pair[5:59, 8:20] = 0.7  # vertical bar, 12 px wide
+    pair[26:38, 23:68] = 0.7  # horizontal bar, 12 px wide
+    pair[31:34, 20:23] = 0.7  # the contact
     (whole,) = find_segments(pair)
-    candidates = split_candidates(whole)
-    assert any(len(parts) == 2 for parts in candidates)
-    assert all(isinstance(p, Segment) for parts in candidates for p in parts)
+    parts = neck_split(whole)
+    assert parts is not None and len(parts) == 2
+    small, large = sorted(p.area_px for p in parts)
+    assert small + large == whole.area_px and 0.7 < small / large < 0.95  # 45 px vs 54 px long bars
+    assert any(len(c) == 2 for c in split_candidates(whole))
+    single = np.zeros((64, 40), np.float32)
+    single[5:59, 14:26] = 0.7
+    single[30:34, 14:16] = single[30:34, 24:26] = 0.0  # a centromere-like constriction
+    assert neck_split(find_segments(single)[0]) is None
 
 
 def _box_iou(a: list[int], b: list[int]) -> float:
