@@ -124,6 +124,9 @@ def load_resources() -> Resources:
     with tmp.open("wb") as handle:
         pickle.dump(res, handle, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(cache)
+    for stale in folder.glob("resources-*.pkl"):  # caches of older data or code versions (~85 MB each)
+        if stale != cache:
+            stale.unlink(missing_ok=True)
     return res
 
 
