@@ -66,3 +66,20 @@ def test_real_loci() -> None:
     assert "TBX1" in anns[0].genes and "PMP22" in anns[1].genes
     assert results[2].points < 0
     assert anns[0].iscn.startswith("seq[GRCh37] 22q11.") and anns[0].iscn.endswith("(18900001_21500000)x1")
+
+
+def test_same_cnv_on_both_builds_gets_the_same_answer() -> None:
+    """A CNV given on GRCh38 is lifted to GRCh37 for the GRCh37 sources (and vice versa): same genes, class."""
+    from iasante.lag.resources import load_resources
+
+    res = load_resources()
+    v37 = pd.DataFrame({"chrom": ["17", "7"], "start": [14100000, 117100000], "end": [15400000, 117300000],
+                        "svtype": ["DUP", "DEL"]})
+    c, s, e = res.lift_37_to_38.lift_intervals(v37["chrom"].to_numpy(object), v37["start"].to_numpy(),
+                                               v37["end"].to_numpy())
+    v38 = pd.DataFrame({"chrom": c, "start": s, "end": e, "svtype": v37["svtype"]})
+    a37, a38 = annotate(res, v37, "GRCh37"), annotate(res, v38, "GRCh38")
+    for x, y in zip(a37, a38, strict=True):
+        assert set(x.genes) == set(y.genes) and classify(x).acmg_class == classify(y).acmg_class
+        assert x.iscn.startswith("seq[GRCh37]") and y.iscn.startswith("seq[GRCh38]")
+    assert "CFTR" in a37[1].genes
