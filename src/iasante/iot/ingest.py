@@ -183,21 +183,37 @@ class IngestResult:
     metrics: dict[int, set[str]] = field(default_factory=dict)  # patient id → metrics it received
 
 
+_COLUMNS = ("patient_id", "device_id", "metric", "ts", "value", "source", "received_at")
+_PG_STAGING = """CREATE TEMP TABLE IF NOT EXISTS iot_reading_in (patient_id integer, device_id varchar(64),
+    metric varchar(32), ts timestamptz, value double precision, source varchar(16), received_at timestamptz)
+    ON COMMIT DELETE ROWS"""
+
+
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Multi-row INSERT skipping existing (device_id, metric, ts) keys; returns the number of new rows."""
+    """INSERT skipping existing (device_id, metric, ts) keys; returns the number of new rows.
+
+    PostgreSQL: COPY into a session-local staging table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``
+    (the fastest bulk path, ~10× a multi-row INSERT). SQLite: one cached statement over all rows.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(_PG_STAGING)
+        with cursor.copy(f"COPY iot_reading_in ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row[c] for c in _COLUMNS))
+        cursor.execute(f"INSERT INTO iot_reading ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
+                       "FROM iot_reading_in ON CONFLICT (device_id, metric, ts) DO NOTHING")
+        inserted = cursor.rowcount
+        cursor.execute("TRUNCATE iot_reading_in")
+        return int(inserted)
+    if dialect != "sqlite":  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise InputDataError(f"database dialect {dialect} not supported by iot ingestion")
-    total = 0
-    for start in range(0, len(rows), 1000):
-        stmt = dialect_insert(Reading).values(rows[start:start + 1000]).on_conflict_do_nothing(
-            index_elements=["device_id", "metric", "ts"])
-        total += session.execute(stmt).rowcount or 0
-    return total
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    table = Reading.__table__
+    stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["device_id", "metric", "ts"])
+    return len(session.connection().execute(stmt.returning(table.c.id), rows).all())
 
 
 def store_batch(session: Session, messages: list[Message], devices: dict[str, int] | None = None
