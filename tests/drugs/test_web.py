@@ -13,7 +13,8 @@ from iasante.drugs import service
 HIT = "O=C(Nc1cncc2ccccc12)[C@@H]1CCOc2ccc(Cl)cc21"
 
 
-def test_status_and_demo_idempotent(iasante_home: Path) -> None:
+def test_status_and_demo_idempotent(db_home: str) -> None:
+    """On SQLite and on a real PostgreSQL (marked ``postgres``)."""
     assert service.system_status()["state"] == "ready"
     first = service.load_demo("setup")
     assert "loaded" in first and "already" in service.load_demo("setup")

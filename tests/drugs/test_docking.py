@@ -1,0 +1,29 @@
+"""Docking: re-docking the crystal Moonshot ligand, and the committed assets rebuilt from the shared data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from iasante.core.config import get_settings
+from iasante.drugs import docking
+
+
+def test_redocking_crystal_ligand_under_2_angstrom() -> None:
+    rmsd, result = docking.redock_reference(exhaustiveness=1, seed=0)  # 0.54 A at the default 8 too
+    assert rmsd < 2.0, f"re-docked pose {rmsd:.2f} A from the crystal pose"
+    assert result.best_score < -6.0 and result.scores_kcal == sorted(result.scores_kcal)
+    assert docking.centre_distance(result.poses[0]) < 4.0
+
+
+def test_assets_rebuild_identically(tmp_path: Path) -> None:
+    data = get_settings().data_dir
+    if data is None or not (data / "drugs" / docking.REFERENCE_PDB).is_file():
+        pytest.skip("shared drugs data not available")
+    box = docking.prepare_assets(data / "drugs", tmp_path)
+    assert box == json.loads((docking.ASSET_DIR / "box.json").read_text())
+    rebuilt = (tmp_path / "receptor_mpro.pdbqt").read_text()
+    assert rebuilt == (docking.ASSET_DIR / "receptor_mpro.pdbqt").read_text()
+    assert docking.reference_ligand(tmp_path).GetNumHeavyAtoms() == 24
