@@ -65,20 +65,39 @@ class KaryotypeResult:
         }
 
 
+_Scores = dict[int, tuple[Segment, np.ndarray, float, float, float]]
+
+
 def _score(
-    clf: ChromosomeClassifier, segments: list[Segment], scale: float
+    clf: ChromosomeClassifier, segments: list[Segment], scale: float, cache: _Scores | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    aligned = [align_chromosome(s.crop, dark_on_light=False, scale=scale) for s in segments]
-    if not aligned:
+    """Network outputs per segment: proba (N, 24), p_up (N,), p_other (N,), alignment rotation rho (N,).
+
+    ``cache`` (keyed by ``id(segment)``, valid within one analysis) avoids scoring a segment twice; it holds
+    the segment itself so that no id is reused while the cache lives.
+    """
+    cache = {} if cache is None else cache
+    todo = [s for s in segments if id(s) not in cache]
+    if todo:
+        aligned = [align_chromosome(s.crop, dark_on_light=False, scale=scale) for s in todo]
+        proba, p_up, p_other = clf.predict_canvases(np.stack([a[0] for a in aligned]))
+        for i, seg in enumerate(todo):
+            cache[id(seg)] = (seg, proba[i], float(p_up[i]), float(p_other[i]), float(aligned[i][1]))
+    if not segments:
         empty = np.zeros(0, np.float32)
         return np.zeros((0, len(CLASSES)), np.float32), empty, empty, empty
-    proba, p_up, p_other = clf.predict_canvases(np.stack([a[0] for a in aligned]))
-    return proba, p_up, p_other, np.array([a[1] for a in aligned])
+    rows = [cache[id(s)][1:] for s in segments]
+    return (
+        np.stack([r[0] for r in rows]),
+        np.array([r[1] for r in rows]),
+        np.array([r[2] for r in rows]),
+        np.array([r[3] for r in rows]),
+    )
 
 
-def _quality(clf: ChromosomeClassifier, parts: list[Segment], scale: float) -> float:
+def _quality(clf: ChromosomeClassifier, parts: list[Segment], scale: float, cache: _Scores) -> float:
     """Mean log-probability that each part is one whole chromosome of a definite class."""
-    proba, _, p_other, _ = _score(clf, parts, scale)
+    proba, _, p_other, _ = _score(clf, parts, scale, cache)
     return float(np.mean(np.log(np.clip(1.0 - p_other, 1e-6, 1.0)) + np.log(np.clip(proba.max(1), 1e-6, 1.0))))
 
 
@@ -87,6 +106,7 @@ def _resolve_touching(
     segments: list[Segment],
     p_other: np.ndarray,
     scale: float,
+    cache: _Scores,
     threshold: float = 0.1,
     margin: float = 0.2,
     depth: int = 2,
@@ -103,16 +123,27 @@ def _resolve_touching(
     out: list[Segment] = []
     for seg, other in zip(segments, p_other, strict=True):
         pieces = neck_split(seg) if depth > 0 else None
-        if pieces is not None and _quality(clf, pieces, scale) >= _quality(clf, [seg], scale) - neck_tolerance:
+        if (
+            pieces is not None
+            and _quality(clf, pieces, scale, cache) >= _quality(clf, [seg], scale, cache) - neck_tolerance
+        ):
             out += _resolve_touching(
-                clf, pieces, _score(clf, pieces, scale)[2], scale, threshold, margin, depth - 1, neck_tolerance
+                clf,
+                pieces,
+                _score(clf, pieces, scale, cache)[2],
+                scale,
+                cache,
+                threshold,
+                margin,
+                depth - 1,
+                neck_tolerance,
             )
             continue
         best = [seg]
         if other > threshold:
-            best_quality = _quality(clf, [seg], scale)
+            best_quality = _quality(clf, [seg], scale, cache)
             for parts in split_candidates(seg):
-                quality = _quality(clf, parts, scale)
+                quality = _quality(clf, parts, scale, cache)
                 if quality > best_quality + margin:
                     best, best_quality = parts, quality
         out += best
@@ -143,9 +174,10 @@ def analyze_metaphase(
     reference = float(getattr(clf, "meta_", {}).get("reference_area_px", DEFAULT_REFERENCE_AREA_PX))
     median_area = float(np.median([s.area_px for s in segments])) if segments else reference
     scale = CANVAS_SCALE * float(np.clip(np.sqrt(reference / max(median_area, 1.0)), 0.6, 1.6))
-    _, _, p_other, _ = _score(clf, segments, scale)
-    segments = _resolve_touching(clf, segments, p_other, scale, split_threshold)
-    proba, p_up, p_other, rho = _score(clf, segments, scale)
+    cache: _Scores = {}
+    _, _, p_other, _ = _score(clf, segments, scale, cache)
+    segments = _resolve_touching(clf, segments, p_other, scale, cache, split_threshold)
+    proba, p_up, p_other, rho = _score(clf, segments, scale, cache)
     labels = assign_classes(proba, p_other, extra_copy_cost=extra_copy_cost, discard_cost=discard_cost)
     records = []
     for i, seg in enumerate(segments):
