@@ -122,3 +122,33 @@ def test_zip_is_extracted_and_traversal_refused(tmp_path: Path, demo_png: Path) 
     (tmp_path / "fake.zip").write_bytes(b"not a zip")
     with pytest.raises(InputDataError, match="not a valid ZIP"):
         extract_zip(tmp_path / "fake.zip", tmp_path / "out3")
+
+
+def test_nifti_display_orientation(tmp_path: Path) -> None:
+    """A marker at the patient's right-anterior (high x, high y in RAS+) shows top-left, as in axial DICOM."""
+    vol = np.stack([chest_phantom_hu()] * 2, axis=-1)
+    vol[70:78, 62:68, :] = 1000.0  # x = right, y = anterior in RAS+
+    path = tmp_path / "marker.nii"
+    nib.save(nib.Nifti1Image(vol, np.eye(4)), str(path))
+    s = load_input(path).slices[0]
+    rows, cols = np.nonzero(s >= 1.0)
+    assert rows.mean() < s.shape[0] / 2 and cols.mean() < s.shape[1] / 2
+
+
+def test_series_folder_skips_non_image_dicom(tmp_path: Path, demo_series: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for file in sorted(demo_series.glob("*.dcm"))[:3]:
+        (folder / file.name).write_bytes(file.read_bytes())
+    report = pydicom.dcmread(sorted(demo_series.glob("*.dcm"))[0])
+    del report.PixelData
+    report.save_as(folder / "DICOMDIR")
+    mr = pydicom.dcmread(sorted(demo_series.glob("*.dcm"))[1])
+    mr.Modality = "MR"
+    mr.save_as(folder / "other.dcm")
+    series = load_input(folder)
+    assert len(series.slices) == 3 and "DICOMDIR" not in series.slice_ids and "other.dcm" not in series.slice_ids
+    for name in [*(p.name for p in folder.glob("*.dcm") if p.name != "other.dcm")]:
+        (folder / name).unlink()
+    with pytest.raises(InputDataError, match="no CT image slice"):
+        load_input(folder)

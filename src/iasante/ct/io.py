@@ -126,8 +126,9 @@ def read_dicom(path: Path) -> CtSeries:
 def read_nifti(path: Path) -> CtSeries:
     """Read a NIfTI CT volume (values in HU) as axial slices ``(H, W)``, inferior to superior.
 
-    The volume is reoriented to RAS+ with nibabel, then each axial plane is transposed so rows run
-    anterior to posterior, the usual radiological display.
+    The volume is reoriented to RAS+ with nibabel, then each axial plane ``(x, y)`` is transposed and
+    flipped on both axes so that rows run anterior to posterior and columns patient right to left, as in
+    a standard axial DICOM slice (radiological display).
     """
     import nibabel as nib
 
@@ -144,7 +145,7 @@ def read_nifti(path: Path) -> CtSeries:
         raise InputDataError(f"{path}: NIfTI of shape {vol.shape}; expected a 3-D CT volume")
     if float(vol.min()) > -200.0:
         raise InputDataError(f"{path}: values {vol.min():.0f}..{vol.max():.0f} do not look like CT Hounsfield units")
-    slices = [_check_slice(str(path), window_hu(np.flipud(vol[:, :, z].T))) for z in range(vol.shape[2])]
+    slices = [_check_slice(str(path), window_hu(vol[:, :, z].T[::-1, ::-1])) for z in range(vol.shape[2])]
     zooms = img.header.get_zooms()
     return CtSeries(
         str(path),
@@ -166,10 +167,19 @@ def _is_dicom_file(path: Path) -> bool:
     return len(head) == 132 and head[128:132] == b"DICM"
 
 
+def _is_image_slice(ds) -> bool:  # type: ignore[no-untyped-def]
+    """True for a CT image; False for what exports put beside one (DICOMDIR, reports, other modalities,
+    localizer/scout images), which a series folder skips rather than failing on."""
+    modality = str(getattr(ds, "Modality", "CT")).upper()
+    image_type = [str(v).upper() for v in getattr(ds, "ImageType", [])]
+    return "PixelData" in ds and modality == "CT" and "LOCALIZER" not in image_type
+
+
 def read_folder(path: Path) -> CtSeries:
     """Read a folder as one series: DICOM files sorted by position, or raster slices sorted by name.
 
-    Hidden files and files that are neither DICOM nor images are skipped; a series mixing DICOM and
+    Hidden files, files that are neither DICOM nor images, and DICOM files that are not CT image slices
+    (DICOMDIR, reports, localizers) are skipped; a series mixing DICOM and
     raster slices, or one with no readable slice, is refused.
     """
     files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -181,7 +191,10 @@ def read_folder(path: Path) -> CtSeries:
         items = []
         for index, file in enumerate(dicoms):
             ds = _read_dicom_dataset(file)
-            items.append((_dicom_position(ds, index), file, ds))
+            if _is_image_slice(ds):
+                items.append((_dicom_position(ds, index), file, ds))
+        if not items:
+            raise InputDataError(f"{path}: folder has DICOM files but no CT image slice")
         items.sort(key=lambda item: item[0])
         slices = [_check_slice(str(f), window_hu(_dicom_hu(f, ds))) for _, f, ds in items]
         return CtSeries(str(path), slices, [f.name for _, f, _ in items], "dicom", _dicom_meta(items[0][2]))
