@@ -185,7 +185,8 @@ def _failure(work: Path, output: str) -> Exception:
         )
     failed = re.findall(r"Error in rule (\w+)", output)
     rule = failed[0] if failed else "?"
-    named = re.search(r"log: (logs/\S+?\.log)", output)  # Snakemake names the failed job's log
+    block = output[output.find("Error in rule") :] if failed else ""
+    named = re.search(r"log: (logs/\S+?\.log)", block)  # Snakemake names the failed job's log
     logs = [work / named.group(1)] if named and (work / named.group(1)).is_file() else []
     tail = logs[0].read_text(errors="replace").strip().splitlines()[-3:] if logs else output.splitlines()[-3:]
     message = " | ".join(line.strip() for line in tail)
