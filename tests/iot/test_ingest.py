@@ -160,3 +160,24 @@ def test_load_demo_is_idempotent(iasante_home: Path) -> None:
     with session_scope() as session:
         assert session.scalar(select(func.count(Score.id))) > 0
         assert session.scalar(select(func.count(Alert.id)).where(Alert.kind == "presymptomatic")) > 0
+
+
+def test_same_behaviour_on_sqlite_and_postgresql(db_home: str) -> None:
+    """Idempotent bulk insert (COPY + ON CONFLICT on PostgreSQL), dead letters and NEWS2 on both databases."""
+    with session_scope() as session:
+        patient = service.add_patient(session, WHO, "IPP-DB", spo2_scale=2)
+        service.add_device(session, WHO, "dev-db", patient, update_broker=False)
+    vital = _msg({"ts": T0.isoformat(), "values": {"resp_rate": 18, "spo2_pct": 95, "systolic_bp": 120,
+                                                   "hr_bpm": 80, "temp_c": 37.2, "on_oxygen": 1}}, "dev-db")
+    stream = [_msg({"ts": (T0 + timedelta(seconds=i)).isoformat(), "metric": "hr_bpm", "value": 70}, "dev-db")
+              for i in range(1, 1500)]
+    bad = _msg({"ts": T0.isoformat(), "metric": "spo2_pct", "value": 120}, "dev-db")
+    with session_scope() as session:
+        first = process_batch(session, [vital, *stream, stream[0], bad], None, service.get_detector())
+    with session_scope() as session:
+        second = process_batch(session, [vital, *stream[:10]], None, service.get_detector())
+        score = session.scalars(select(Score)).one()
+        assert session.scalar(select(func.count(Reading.id))) == 6 + 1499
+    assert (first.stored, first.duplicates, first.dead) == (1505, 1, 1)
+    assert (second.stored, second.duplicates) == (0, 16)
+    assert (score.value, score.risk) == (4, "low")  # scale 2 on oxygen: SpO2 95 → 2, oxygen → 2
