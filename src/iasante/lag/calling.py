@@ -35,6 +35,9 @@ TOOLS = ("bwa", "samtools", "delly", "lumpyexpress", "tiddit", "cnvkit", "SURVIV
 _SAMPLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _STEPS = re.compile(r"(\d+) of (\d+) steps")
 _FASTQ_CHECK_RECORDS = 20_000
+# Larger FASTQ files (whole genomes) are checked on their first records only: a full Python scan of 100 GB
+# would take longer than the alignment; bwa then stops on a truncated or unpaired tail (exit 6, its log named).
+_FULL_SCAN_MAX_BYTES = 2 * 1024**3
 ProgressCallback = Callable[[float, str], None]
 
 
@@ -54,9 +57,13 @@ def _open_text(path: Path) -> Any:
 
 
 def _read_pair_names(path: Path) -> tuple[list[str], int]:
-    """Names of the first records and the total record count; raise InputDataError on a malformed FASTQ."""
+    """Names of the first records and the record count (-1: not counted, file too large to scan).
+
+    Raises InputDataError on an empty, malformed, truncated or corrupt FASTQ.
+    """
     names: list[str] = []
     count = 0
+    full_scan = Path(path).stat().st_size <= _FULL_SCAN_MAX_BYTES
     try:
         with _open_text(path) as handle:
             while True:
@@ -70,6 +77,8 @@ def _read_pair_names(path: Path) -> tuple[list[str], int]:
                     raise InputDataError(f"{path}: truncated FASTQ (record {count + 1} is incomplete)")
                 if count < _FASTQ_CHECK_RECORDS:
                     names.append(re.sub(r"/[12]$", "", header[1:].split()[0]))
+                elif not full_scan:
+                    return names, -1
                 count += 1
     except (EOFError, OSError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
         raise InputDataError(f"{path}: truncated or corrupt FASTQ ({exc})") from exc
@@ -79,7 +88,13 @@ def _read_pair_names(path: Path) -> tuple[list[str], int]:
 
 
 def _reference_contigs(reference: Path) -> list[str]:
-    """Contig names of a (gzipped) FASTA; raise InputDataError when it is not one."""
+    """Contig names of a (gzipped) FASTA (from its .fai when present); raise InputDataError if not FASTA."""
+    fai = Path(str(reference) + ".fai")
+    if fai.is_file() and fai.stat().st_mtime >= Path(reference).stat().st_mtime:
+        with _open_text(reference) as handle:
+            if not handle.readline().startswith(">"):
+                raise InputDataError(f"{reference}: not a FASTA file (first line must start with '>')")
+        return [line.split("\t")[0] for line in fai.read_text().splitlines() if line]
     names: list[str] = []
     try:
         with _open_text(reference) as handle:
@@ -145,7 +160,7 @@ def check_inputs(
                     problems.append(str(exc))
             if len(found) == 2:
                 (names1, count1), (names2, count2) = found
-                if count1 != count2:
+                if min(count1, count2) >= 0 and count1 != count2:
                     problems.append(f"{fastq[0]}, {fastq[1]}: unpaired FASTQ ({count1} vs {count2} reads)")
                 elif names1 != names2:
                     problems.append(f"{fastq[0]}, {fastq[1]}: unpaired FASTQ (read names differ between R1 and R2)")
