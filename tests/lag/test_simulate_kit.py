@@ -139,3 +139,16 @@ def test_score_calls_counts_matches(tmp_path: Path) -> None:
     assert summary["DEL_DUP_INV"]["TP"] == 1 and summary["DEL_DUP_INV"]["FP"] == 1
     assert summary["DEL_DUP_INV"]["FN"] == 1 and summary["INS"]["recall"] == 0.0
     assert (tmp_path / "eval" / "summary.json").exists()
+
+
+def test_score_calls_matches_translocations(tmp_path: Path) -> None:
+    genome = _genome({"a": 50_000, "b": 50_000})
+    truth = write_truth_vcf([PlantedSV("a", 20_000, 20_000, "TRA", "0/1", chrom2="b", start2=30_000)], genome,
+                            tmp_path / "truth.vcf.gz", "S")
+    near = write_truth_vcf([PlantedSV("a", 20_100, 20_100, "TRA", "0/1", chrom2="b", start2=29_950)], genome,
+                           tmp_path / "near.vcf.gz", "S")
+    far = write_truth_vcf([PlantedSV("a", 25_000, 25_000, "TRA", "0/1", chrom2="b", start2=30_000)], genome,
+                          tmp_path / "far.vcf.gz", "S")
+    assert score_calls(near, truth, tmp_path / "e1")["TRA"]["recall"] == 1.0
+    missed = score_calls(far, truth, tmp_path / "e2")["TRA"]
+    assert (missed["recall"], missed["FP"]) == (0.0, 1)

@@ -31,7 +31,7 @@ __all__ = ["run_calling", "check_inputs", "run_job", "sample_name_from", "PUBLIS
 
 PUBLISHED_SUFFIXES = (".sv.vcf.gz", ".sv.vcf.gz.tbi", ".qc.html")
 CALLERS = ("delly", "lumpy", "tiddit", "cnvkit")
-TOOLS = ("bwa", "samtools", "delly", "lumpyexpress", "tiddit", "cnvkit", "SURVIVOR", "bgzip")
+BASE_TOOLS = ("bwa", "samtools", "SURVIVOR")
 _SAMPLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _STEPS = re.compile(r"(\d+) of (\d+) steps")
 _FASTQ_CHECK_RECORDS = 20_000
@@ -171,8 +171,7 @@ def check_inputs(
 
 
 def _check_tools(callers: Sequence[str]) -> None:
-    needed = [t for t in TOOLS if t not in {"delly", "lumpyexpress", "tiddit", "cnvkit"}]
-    needed += [{"lumpy": "lumpyexpress"}.get(c, c) for c in callers]
+    needed = [*BASE_TOOLS, *({"lumpy": "lumpyexpress"}.get(c, c) for c in callers)]
     missing = [t for t in needed if shutil.which(t) is None]
     if missing:
         raise ExternalToolError(f"missing programs on PATH: {', '.join(missing)}")

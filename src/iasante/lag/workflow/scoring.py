@@ -58,34 +58,16 @@ def _metrics(tp_base: int, tp_comp: int, fp: int, n_base: int, n_comp: int) -> d
     }
 
 
-def _truvari(base: Path, comp: Path, out: Path, ins: bool) -> dict[str, float]:
+def _truvari(base: Path, comp: Path, out: Path, ins: bool) -> None:
+    """Run ``truvari bench`` into ``out`` (its tp/fp/fn VCFs are read back by the caller)."""
     if out.exists():
         shutil.rmtree(out)
-    cmd = [
-        sys.executable,
-        "-m",
-        "truvari",
-        "bench",
-        "-b",
-        str(base),
-        "-c",
-        str(comp),
-        "-o",
-        str(out),
-        "--pctseq",
-        "0",
-        "--sizemax",
-        "-1",
-        "--refdist",
-        "500",
-        "--sizemin",
-        "50",
-    ]
+    cmd = [sys.executable, "-m", "truvari", "bench", "-b", str(base), "-c", str(comp), "-o", str(out)]
+    cmd += ["--pctseq", "0", "--sizemax", "-1", "--refdist", "500", "--sizemin", "50"]
     cmd += ["--pctsize", "0", "--sizefilt", "0"] if ins else ["--pctsize", "0.7", "--sizefilt", "30"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise ExternalToolError(f"truvari bench failed: {proc.stderr[-500:]}")
-    return json.loads((out / "summary.json").read_text())
 
 
 def score_calls(calls_vcf: Path, truth_vcf: Path, out_dir: Path) -> dict[str, dict[str, float]]:
@@ -93,11 +75,12 @@ def score_calls(calls_vcf: Path, truth_vcf: Path, out_dir: Path) -> dict[str, di
 
     Matching: breakpoints within 500 bp, size similarity >= 0.7 and same SVTYPE (insertions: position only,
     since short-read callers rarely resolve the inserted length), sequence ignored (symbolic alleles), no size
-    cap. Per-type figures are read back from truvari's tp/fp/fn VCFs of the combined run.
+    cap. Per-type figures are read back from truvari's tp/fp/fn VCFs of the combined run; translocations
+    (inter-contig breakends) match when both ends lie within 500 bp.
 
     Returns:
         ``{group: {"precision", "recall", "f1", "TP", "FP", "FN", "truth", "calls"}}`` for the groups
-        DEL_DUP_INV, DEL, DUP, INV and INS (a group is left out when neither file has such records).
+        DEL_DUP_INV, DEL, DUP, INV, INS and TRA (a group is left out when neither file has such records).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
