@@ -62,9 +62,12 @@ class EnsembleNet(nn.Module):
         self.register_buffer("scale", scale.float().reshape(1, -1))
         self.register_buffer("bias", bias.float().reshape(1, -1))
 
+    scale: torch.Tensor
+    bias: torch.Tensor
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = torch.stack([m(x) for m in self.members], 0).mean(0)
-        return logits * self.scale + self.bias  # type: ignore[no-any-return]
+        return logits * self.scale + self.bias
 
 
 @dataclass

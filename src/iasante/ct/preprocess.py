@@ -28,7 +28,9 @@ def limit_size(slice_01: np.ndarray, max_side_px: int = MAX_SIDE_PX) -> np.ndarr
         return slice_01
     scale = max_side_px / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    img = Image.fromarray(slice_01.astype(np.float32), mode="F").resize(size, Image.BILINEAR, reducing_gap=2.0)
+    img = Image.fromarray(slice_01.astype(np.float32), mode="F").resize(
+        size, Image.Resampling.BILINEAR, reducing_gap=2.0
+    )
     return np.asarray(img, dtype=np.float32)
 
 
@@ -76,5 +78,5 @@ def to_model_input(slice_01: np.ndarray, size_px: int = INPUT_SIZE_PX) -> np.nda
     from PIL import Image
 
     square = crop_to_body(limit_size(slice_01))
-    img = Image.fromarray(square.astype(np.float32), mode="F").resize((size_px, size_px), Image.BILINEAR)
+    img = Image.fromarray(square.astype(np.float32), mode="F").resize((size_px, size_px), Image.Resampling.BILINEAR)
     return np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)[None]

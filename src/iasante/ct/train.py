@@ -44,9 +44,13 @@ def prepare_arrays(paths: list[str], cache_dir: Path, size_px: int = INPUT_SIZE_
         xs.append(np.round(to_model_input(s, size_px) * 255).astype(np.uint8))
         lung.append(lung_fraction(s))
         raw.append([s.shape[0], s.shape[1], float(s.mean()), float(s.std())])
-    arrays = {"x": np.stack(xs), "lung_frac": np.array(lung, np.float32), "raw": np.array(raw, np.float32)}
+    arrays: dict[str, np.ndarray] = {
+        "x": np.stack(xs),
+        "lung_frac": np.array(lung, np.float32),
+        "raw": np.array(raw, np.float32),
+    }
     cache_dir.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(cache, **arrays)
+    np.savez_compressed(cache, x=arrays["x"], lung_frac=arrays["lung_frac"], raw=arrays["raw"])
     return arrays
 
 
@@ -257,7 +261,7 @@ def recalibrate(
 
     torch.set_num_threads(1)
     model = CtTriage(weights_dir)
-    members = [m.eval() for m in model.net_.members]  # type: ignore[misc]
+    members = [m.eval() for m in model.net_.members if isinstance(m, CovidTriageNet)]
     return finalise(members, weights_dir, len(members), epochs, seed, cache_dir, log)
 
 
