@@ -24,12 +24,15 @@ def test_biologist_reviews_a_case_on_a_tablet(  # type: ignore[no-untyped-def]
     table.wait_for(timeout=120_000)  # the page polls until the analysis job is done
     assert "22q11" in table.inner_text() and "IPP-E2E" not in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024 + 2  # no sideways page scroll
-    page.locator("details summary").first.click()
-    assert "2A" in page.locator("details").first.inner_text()
+    evidence = page.locator("details[data-testid=evidence]").first
+    evidence.locator("summary").click()
+    assert "2A" in evidence.inner_text()
     first = page.locator("form[hx-post*='/decision']").first
     first.locator("select[name=decision_class]").select_option("pathogenic")
     first.locator("input[name=report]").check()
     first.locator("input[name=comment]").fill("confirmed")
+    first.locator("details summary").click()
+    first.locator("input[name=criteria][value='5A']").check()
     first.locator("button[type=submit]").click()
     page.locator("[data-testid=decided]").first.wait_for(timeout=30_000)
     svg = page.locator("img[src$='ideogram.svg']")
