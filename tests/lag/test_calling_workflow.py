@@ -59,7 +59,7 @@ def test_profile_errors_are_clear(tmp_path: Path) -> None:
     from iasante.core.errors import ConfigError, InputDataError
     from iasante.lag.calling import _failure, _profile_args
 
-    assert _profile_args(None, 2) == ["--cores", "2"]
+    assert _profile_args(None, 2)[:2] == ["--cores", "2"]
     assert _profile_args("slurm", 2)[1].endswith("profiles/slurm")
     with pytest.raises(InputDataError, match="azure-batch, kubernetes, local, slurm"):
         _profile_args("slurmm", 2)

@@ -324,8 +324,8 @@ def run_calling(
 
 
 def _profile_args(profile: str | None, cores: int) -> list[str]:
-    if profile is None:
-        return ["--cores", str(cores)]
+    if profile is None:  # greedy: the default ILP scheduler starts a solver per round, costly on small runs
+        return ["--cores", str(cores), "--scheduler", "greedy"]
     shipped = PROFILES_DIR / profile
     folder = shipped if shipped.is_dir() else Path(profile)
     if not (folder / "config.yaml").is_file():

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import html
-import io
 import json
 import sys
 from pathlib import Path
@@ -84,42 +83,53 @@ def _format(key: str, value: float) -> str:
     return f"{value:.1f}"
 
 
-def _svg(fig: object) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")  # type: ignore[attr-defined]
-    text = buffer.getvalue()
-    return text[text.find("<svg") :]
+def _svg_plot(xs: list[float], ys: list[float], xlabel: str, ylabel: str, width: int = 640, dots: bool = False) -> str:
+    """A small inline SVG line (or dot) plot with min/max axis labels.
+
+    Why: the QC page must stay one self-contained file, and importing matplotlib would cost more CPU than the
+    rest of the QC step on a small genome.
+    """
+    height, pad = 200, 46
+    if not xs:
+        return "<p>no data</p>"
+    x0, x1, y1 = min(xs), max(xs), max(max(ys), 1e-9)
+
+    def _px(x: float, y: float) -> tuple[float, float]:
+        fx = (x - x0) / ((x1 - x0) or 1)
+        return pad + fx * (width - pad - 10), height - pad + 10 - y / y1 * (height - pad - 10)
+
+    points = [_px(x, y) for x, y in zip(xs, ys, strict=True)]
+    if dots:
+        marks = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1"/>' for x, y in points)
+        body = f'<g fill="#444">{marks}</g>'
+    else:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        body = f'<polyline fill="none" stroke="#2a6f97" stroke-width="1.5" points="{path}"/>'
+    bottom, right = height - pad + 10, width - 10
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="11">'
+        f'<line x1="{pad}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#888"/>'
+        f'<line x1="{pad}" y1="10" x2="{pad}" y2="{bottom}" stroke="#888"/>{body}'
+        f'<text x="{pad}" y="{bottom + 14}">{x0:.4g}</text>'
+        f'<text x="{right}" y="{bottom + 14}" text-anchor="end">{x1:.4g}</text>'
+        f'<text x="{(pad + right) / 2}" y="{height - 4}" text-anchor="middle">{html.escape(xlabel)}</text>'
+        f'<text x="{pad - 4}" y="16" text-anchor="end">{y1:.3g}</text>'
+        f'<text x="{pad - 4}" y="{bottom}" text-anchor="end">0</text>'
+        f'<text x="12" y="{(10 + bottom) / 2}" transform="rotate(-90 12 {(10 + bottom) / 2})" '
+        f'text-anchor="middle">{html.escape(ylabel)}</text></svg>'
+    )
 
 
 def _plots(stats: dict[str, object], cnr: Path | None) -> list[tuple[str, str]]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plots = []
-    fig, ax = plt.subplots(figsize=(5, 2.6))
     sizes = [item for item in stats["insert_sizes"] if item[0] <= 1500]  # type: ignore[union-attr]
-    ax.plot([s for s, _ in sizes], [n for _, n in sizes], color="#2a6f97")
-    ax.set_xlabel("insert size (bp)")
-    ax.set_ylabel("pairs")
-    plots.append(("Insert size", _svg(fig)))
-    plt.close(fig)
+    plots = [("Insert size", _svg_plot([s for s, _ in sizes], [n for _, n in sizes], "insert size (bp)", "pairs"))]
     if cnr is not None:
-        rows = [line.split("\t") for line in cnr.read_text().splitlines()[1:]]
+        rows = [line.split("\t") for line in cnr.read_text().splitlines()[1:] if line]
         if rows:
-            fig, ax = plt.subplots(figsize=(9, 2.6))
-            ax.plot(
-                [int(r[1]) / 1e6 for r in rows],
-                [float(r[4]) for r in rows],
-                ".",
-                markersize=1.5,
-                color="#444",
-            )
-            ax.set_xlabel("position (Mb, work-folder contig order)")
-            ax.set_ylabel("depth (x)")
-            plots.append(("Read depth in CNVkit bins", _svg(fig)))
-            plt.close(fig)
+            positions = [int(r[1]) / 1e6 for r in rows]
+            depths = [float(r[4]) for r in rows]
+            svg = _svg_plot(positions, depths, "position (Mb, contigs in reference order)", "depth (x)", 960, True)
+            plots.append(("Read depth in CNVkit bins", svg))
     return plots
 
 
