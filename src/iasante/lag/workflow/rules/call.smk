@@ -67,10 +67,27 @@ rule tiddit_call:
         " {params.prefix}.ploidies.tab) > {log} 2>&1"
 
 
+rule cnvkit_access:
+    input:
+        REF,
+    output:
+        "ref/access.bed",
+    log:
+        "logs/cnvkit_access.log",
+    benchmark:
+        "benchmarks/cnvkit_access.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    shell:
+        "cnvkit access {input} -o {output} > {log} 2>&1"
+
+
 rule cnvkit_call:
     input:
         bam="align/{sample}.bam",
         fasta=REF,
+        access="ref/access.bed",
         checked="qc/{sample}.flagstat.json",
     output:
         cns="calls/{sample}.cnvkit.cns",
@@ -87,8 +104,7 @@ rule cnvkit_call:
         bin_bp=config["cnvkit_bin_bp"],
     shell:
         "(mkdir -p {params.outdir}"
-        " && cnvkit access {input.fasta} -o {params.outdir}/access.bed"
-        " && cnvkit batch {input.bam} -n -m wgs -f {input.fasta} --access {params.outdir}/access.bed"
+        " && cnvkit batch {input.bam} -n -m wgs -f {input.fasta} --access {input.access}"
         " --target-avg-size {params.bin_bp} -d {params.outdir} -p {threads}"
         " && mv {params.outdir}/{wildcards.sample}.cns {output.cns}"
         " && mv {params.outdir}/{wildcards.sample}.cnr {output.cnr}"
