@@ -48,6 +48,8 @@ def screen(
     dock_top: Annotated[int, typer.Option(min=1, help="How many top compounds --dock docks.")] = 10,
     workers: Annotated[int, typer.Option(min=1, help="Dask worker processes for --dock.")] = 2,
     exhaustiveness: Annotated[int, typer.Option(min=1, max=64, help="Vina exhaustiveness.")] = 8,
+    smiles_column: Annotated[str | None, typer.Option(help="SMILES column of a FILE library (default: "
+                                                      "guessed).")] = None,
 ) -> None:
     """Rank a library by predicted pIC50: rank,id,name,smiles,smiles_std,pIC50_pred,pIC50_low,pIC50_high,
     in_domain,max_sim_train,max_sim_active,nearest_active,nearest_active_pIC50,qed,lipinski_violations,pains
@@ -56,7 +58,7 @@ def screen(
     from iasante.drugs import service
 
     with fraction_bar("Screening") as update:
-        ranked, errors = service.screen(library, progress=update)
+        ranked, errors = service.screen(library, progress=update, smiles_column=smiles_column)
     if dock:
         top = ranked.head(dock_top)
         with fraction_bar(f"Docking top {len(top)}") as update:

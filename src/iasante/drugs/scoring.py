@@ -20,6 +20,11 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 PREDICTION_COLUMNS = ("pIC50_pred", "pIC50_low", "pIC50_high", "in_domain")
 
 
+# Interval ends below pIC50 2 (IC50 > 10 mM) carry no meaning; exact Moonshot values are all ≥ 4, so clipping
+# there leaves the measured coverage unchanged.
+LOWEST_PIC50 = 2.0
+
+
 @dataclass(frozen=True)
 class Actives:
     """Moonshot compounds with IC50 ≤ 10 µM: frame (smiles, ids, pic50, censor) and their fingerprints."""
@@ -73,7 +78,7 @@ def score_mols(mols: list, with_details: bool = True) -> pd.DataFrame:
     table = pd.DataFrame({
         "smiles_std": [chem.canonical(m) for m in mols],
         "pIC50_pred": np.round(np.maximum(mean, ASSAY_FLOOR_PIC50), 3),
-        "pIC50_low": np.round(low, 3),
+        "pIC50_low": np.round(np.maximum(low, LOWEST_PIC50), 3),
         "pIC50_high": np.round(np.maximum(high, ASSAY_FLOOR_PIC50), 3),
         "in_domain": in_domain.astype(bool),
         "score": np.round(mean, 4),

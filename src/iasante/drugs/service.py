@@ -20,7 +20,7 @@ from iasante.core.db import session_scope
 from iasante.core.errors import IASanteError, InputDataError, ModelNotReadyError, NotFoundError
 from iasante.drugs import chem
 from iasante.drugs.io import load_approved, read_table
-from iasante.drugs.scoring import PREDICTION_COLUMNS, WEIGHTS_DIR, load_model, score_mols, standardise_all
+from iasante.drugs.scoring import PREDICTION_COLUMNS, load_model, score_smiles
 
 Progress = Callable[[float, str], None]
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -42,19 +42,12 @@ def predict_file(path: Path, smiles_column: str | None, out: Path) -> tuple[int,
         (rows written, one "input:row N: problem" message per invalid row).
     """
     table, column = read_table(path, smiles_column)
-    scored, errors = _score_column(table[column].tolist())
+    scored, errors = score_smiles(table[column].tolist(), with_details=False)
     result = table.loc[scored.index].copy()
     for name in PREDICTION_COLUMNS:
         result[name] = scored[name].to_numpy()
     _write_csv(result, out)
     return len(result), [f"{path}:row {i + 2}: {message}" for i, message in errors]
-
-
-def _score_column(smiles: Sequence[object], details: bool = False) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    good, mols, errors = standardise_all(smiles)
-    scored = score_mols(mols, with_details=details)
-    scored.index = good
-    return scored, errors
 
 
 def _write_csv(frame: pd.DataFrame, out: Path) -> None:
@@ -64,13 +57,14 @@ def _write_csv(frame: pd.DataFrame, out: Path) -> None:
     tmp.replace(out)  # never leave a half-written table behind
 
 
-def load_library(library: str) -> tuple[pd.DataFrame, str]:
+def load_library(library: str, smiles_column: str | None = None) -> tuple[pd.DataFrame, str]:
     """``approved`` (DrugCentral) or a CSV path → (table with id/name/smiles columns, label)."""
     if library == "approved":
         table = load_approved().rename(columns={"ID": "id", "SMILES": "smiles"})
         return table[["id", "name", "smiles"]], "DrugCentral approved drugs"
     path = Path(library)
-    table, column = read_table(path)
+    table, column = read_table(path, smiles_column)
+    table = table.drop(columns=[c for c in ("smiles",) if c != column and c in table.columns])
     table = table.rename(columns={column: "smiles"})
     lower = {c.lower(): c for c in table.columns if c != "smiles"}
     table = table.rename(columns={lower[k]: k for k in ("id", "name") if k in lower and lower[k] != k})
@@ -81,16 +75,17 @@ def load_library(library: str) -> tuple[pd.DataFrame, str]:
     return table, path.name
 
 
-def screen(library: str, progress: Progress | None = None) -> tuple[pd.DataFrame, list[str]]:
+def screen(library: str, progress: Progress | None = None, smiles_column: str | None = None
+           ) -> tuple[pd.DataFrame, list[str]]:
     """Rank a library by predicted pIC50 (with interval, domain, similarity, drug-likeness).
 
     Returns:
         (ranked table with :data:`SCREEN_COLUMNS`, one message per unreadable compound).
     """
-    table, label = load_library(library)
+    table, label = load_library(library, smiles_column)
     if progress:
         progress(0.05, f"standardising {len(table)} compounds")
-    scored, errors = _score_column(table.smiles.tolist(), details=True)
+    scored, errors = score_smiles(table.smiles.tolist())
     if progress:
         progress(0.9, "ranking")
     ranked = pd.concat([table.loc[scored.index, ["id", "name", "smiles"]], scored], axis=1)
@@ -320,6 +315,3 @@ def load_demo(owner: str) -> str:
                                 sdf=docked["sdf"], seconds=docked["seconds"], demo=True))
     return f"demo screen ({len(records)} approved drugs) and re-docked Moonshot ligand loaded"
 
-
-def weights_present() -> bool:
-    return (WEIGHTS_DIR / "potency.json").is_file()
