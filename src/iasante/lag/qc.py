@@ -121,7 +121,8 @@ def _svg_plot(xs: list[float], ys: list[float], xlabel: str, ylabel: str, width:
 
 
 def _plots(stats: dict[str, object], cnr: Path | None) -> list[tuple[str, str]]:
-    sizes = [item for item in stats["insert_sizes"] if item[0] <= 1500]  # type: ignore[union-attr]
+    histogram: list[tuple[int, int]] = stats["insert_sizes"]  # type: ignore[assignment]
+    sizes = [item for item in histogram if item[0] <= 1500]
     plots = [("Insert size", _svg_plot([s for s, _ in sizes], [n for _, n in sizes], "insert size (bp)", "pairs"))]
     if cnr is not None:
         rows = [line.split("\t") for line in cnr.read_text().splitlines()[1:] if line]

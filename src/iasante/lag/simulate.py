@@ -269,10 +269,10 @@ def write_truth_vcf(events: list[PlantedSV], genome: dict[str, str], path: Path,
     return path
 
 
-def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[bytes]:
     if shutil.which(cmd[0]) is None:
         raise ExternalToolError(f"{cmd[0]}: not installed (needed for simulation)")
-    proc = subprocess.run(cmd, capture_output=True, **kwargs)  # type: ignore[call-overload]
+    proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0:
         raise ExternalToolError(f"{cmd[0]} failed: {proc.stderr.decode(errors='replace')[-500:]}")
     return proc

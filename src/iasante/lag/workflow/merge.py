@@ -45,6 +45,12 @@ class MergedEvent:
         return len(self.callers)
 
 
+def _key_value(item: str) -> tuple[str, str]:
+    """``KEY=VALUE`` of an INFO item; a flag maps to "1"."""
+    key, sep, value = item.partition("=")
+    return key, value if sep else "1"
+
+
 def _read_harmonised(path: Path, caller: str) -> dict[str, SvCall]:
     """``{ID: call}`` of a VCF written by :func:`iasante.lag.workflow.svcalls.write_calls`."""
     calls: dict[str, SvCall] = {}
@@ -52,7 +58,7 @@ def _read_harmonised(path: Path, caller: str) -> dict[str, SvCall]:
         if line.startswith("#") or not line:
             continue
         chrom, pos, ident, _, alt, _, flt, info_text, _, gt = line.split("\t")[:10]
-        info = dict(item.split("=", 1) if "=" in item else (item, "1") for item in info_text.split(";"))
+        info = dict(_key_value(item) for item in info_text.split(";"))
         cipos = tuple(int(v) for v in info["CIPOS"].split(","))
         ciend = tuple(int(v) for v in info["CIEND"].split(","))
         call = SvCall(

@@ -76,7 +76,7 @@ def _number(value: object) -> int:
         return 0
     if isinstance(value, tuple):
         return int(sum(v for v in value if v is not None))
-    return int(value)  # type: ignore[call-overload]
+    return int(float(str(value)))
 
 
 def _gt(record: object) -> str:
