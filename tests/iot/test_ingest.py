@@ -160,6 +160,8 @@ def test_load_demo_is_idempotent(iasante_home: Path) -> None:
     with session_scope() as session:
         assert session.scalar(select(func.count(Score.id))) > 0
         assert session.scalar(select(func.count(Alert.id)).where(Alert.kind == "presymptomatic")) > 0
+        symptoms = session.scalars(select(Reading.value).where(Reading.metric == "symptom_score")).all()
+        assert symptoms and max(symptoms) >= 1  # Welltory surveys → daily symptom counts
 
 
 def test_same_behaviour_on_sqlite_and_postgresql(db_home: str) -> None:

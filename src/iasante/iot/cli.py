@@ -112,11 +112,12 @@ def device_add(
 @app.command("import")
 def import_file(
     path: Annotated[Path, typer.Argument(help="File to import.")],
-    format: Annotated[str, typer.Option("--format", help="welltory, physionet or fhir.")] = "welltory",
+    format: Annotated[str, typer.Option("--format", help="welltory, welltory-surveys, physionet or fhir.")
+                      ] = "welltory",
     device: Annotated[str, typer.Option(help="Registered device id (fhir only).")] = "",
     ward: Annotated[str, typer.Option(help="Ward of new patients.")] = "",
 ) -> None:
-    """Import a Welltory wearables CSV, PhysioNet 2012 long-format vitals, or a FHIR R4 Bundle/Observation."""
+    """Import Welltory wearables or surveys CSV, PhysioNet 2012 long-format vitals, or FHIR R4 JSON."""
     from datetime import UTC, datetime
 
     from iasante.core.auth import cli_principal
@@ -125,11 +126,13 @@ def import_file(
     from iasante.core.models import Role
     from iasante.iot import files
 
-    look_up_option(format, ["welltory", "physionet", "fhir"], "format")
+    look_up_option(format, ["welltory", "welltory-surveys", "physionet", "fhir"], "format")
     who = cli_principal([Role.clinician], "iot.import")
     with session_scope() as session:
         if format == "welltory":
             result = files.import_welltory(session, who, path, ward)
+        elif format == "welltory-surveys":
+            result = files.import_welltory_surveys(session, who, path, ward)
         elif format == "physionet":
             result = files.import_physionet(session, who, path, datetime.now(UTC), ward)
         else:

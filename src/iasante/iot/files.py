@@ -68,6 +68,22 @@ def welltory_replay(path: Path, users: list[str] | None = None) -> Iterator[Repl
                          {"ts": at.isoformat(), "values": values})
 
 
+def welltory_survey_replay(path: Path) -> Iterator[Replay]:
+    """Daily ``symptom_score`` messages (18:00 UTC) from a Welltory ``surveys.csv``: the number of COVID-19
+    symptom scales (``S_COVID_*`` except OVERALL; 1 = no symptom … 6 = extremely severe) rated ≥ 2 that day."""
+    frame = read_csv(path, ("user_code", "scale", "created_at", "value"), "surveys")
+    frame = frame[frame["scale"].str.startswith("S_COVID_") & (frame["scale"] != "S_COVID_OVERALL")]
+    days = pd.to_datetime(frame["created_at"].str[:10], format="%Y-%m-%d", errors="coerce")
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    if days.isna().any() or values.isna().any():
+        raise InputDataError(f"{path}: created_at must be YYYY-MM-DD and value a number on every row")
+    present = frame.assign(day=days, present=(values >= 2).astype(int))
+    for (user, day), group in present.groupby(["user_code", "day"], sort=True):
+        at = day.to_pydatetime().replace(hour=18, tzinfo=UTC)
+        yield Replay(at, f"WELLTORY-{user}", f"wt-{user}",
+                     {"ts": at.isoformat(), "values": {"symptom_score": float(group["present"].sum())}})
+
+
 def physionet_replay(path: Path, start: datetime, records: list[str] | None = None) -> Iterator[Replay]:
     """Messages of PhysioNet 2012 long-format vitals (``RecordID,Time,Parameter,Value``, Time HH:MM since
     admission), one per record and time, shifted so that admission is ``start``. Missing values (−1) are
@@ -123,6 +139,12 @@ def import_welltory(session: Session, who: Principal, path: Path, ward: str = ""
                     ) -> dict[str, int]:
     """Import a Welltory ``wearables.csv`` (one patient and device per ``user_code``)."""
     return _import(session, who, welltory_replay(path), ward, demo)
+
+
+def import_welltory_surveys(session: Session, who: Principal, path: Path, ward: str = "", demo: bool = False
+                            ) -> dict[str, int]:
+    """Import a Welltory ``surveys.csv`` as daily symptom counts (feeds the COVID-19 suspicion score)."""
+    return _import(session, who, welltory_survey_replay(path), ward, demo)
 
 
 def import_physionet(session: Session, who: Principal, path: Path, start: datetime, ward: str = "",

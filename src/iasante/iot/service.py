@@ -222,13 +222,15 @@ def dead_letters(session: Session, who: Principal, limit: int = 100) -> list[Dea
 
 # ---------------------------------------------------------------- demo
 def load_demo(owner: str) -> str:
-    """Load the shipped demo (3 Welltory participants, 1 PhysioNet ICU stay) once; returns a summary line."""
-    from iasante.iot.files import import_physionet, import_welltory
+    """Load the shipped demo (3 Welltory participants with symptom surveys, 1 PhysioNet ICU stay) once."""
+    from iasante.iot.files import import_physionet, import_welltory, import_welltory_surveys
 
     who = Principal(owner, "admin", "demo")
     with session_scope() as session:
         wt = import_welltory(session, who, DEMO_DIR / "wearables.csv", ward="Demo COVID ward", demo=True)
+        surveys = import_welltory_surveys(session, who, DEMO_DIR / "surveys.csv", ward="Demo COVID ward", demo=True)
         icu = import_physionet(session, who, DEMO_DIR / "physionet_stay.csv", ward="Demo ICU",
                                start=datetime(2020, 4, 1, tzinfo=UTC), demo=True)
-    return (f"iot: {wt['patients'] + icu['patients']} demo patient(s), "
-            f"{wt['stored'] + icu['stored']} new reading(s), {wt['duplicates'] + icu['duplicates']} already present")
+    new = wt["stored"] + surveys["stored"] + icu["stored"]
+    old = wt["duplicates"] + surveys["duplicates"] + icu["duplicates"]
+    return f"iot: {wt['patients'] + icu['patients']} demo patient(s), {new} new reading(s), {old} already present"
