@@ -175,11 +175,11 @@ def _section2_gain(ann: Annotation) -> list[Criterion]:
                 Criterion(
                     "2I",
                     0.45,
-                    f"both breakpoints in HI gene {h.gene}, {h.exons_hit} exon(s) "
+                    f"both breakpoints in {_kind(h)} {h.gene}, {h.exons_hit} exon(s) "
                     "duplicated (PVS1_Strong, tandem presumed)",
                 )
             )
-        else:
+        elif h.established:
             found.append(Criterion("2J", 0.0, f"one breakpoint within HI gene {h.gene}"))
     best = max((c.points for c in found), default=0.0)
     if best <= 0:

@@ -51,7 +51,7 @@ class Annotation:
     genes: list[str] = field(default_factory=list)
     genes_cut: list[str] = field(default_factory=list)  # genes with a breakpoint inside (partly covered)
     ddg2p: list[str] = field(default_factory=list)
-    hi_genes: list[GeneHit] = field(default_factory=list)  # HI 3 genes overlapped; partial LOF genes (DEL)
+    hi_genes: list[GeneHit] = field(default_factory=list)  # HI 3 genes overlapped; LOF genes cut by the CNV
     ts_genes_full: list[str] = field(default_factory=list)  # ClinGen TS 3 genes fully contained
     hi_predicted: list[str] = field(default_factory=list)  # pLI >= 0.9 or LOEUF < 0.35, and HI top decile
     dosage_regions: list[tuple[str, float]] = field(default_factory=list)  # (name, fraction of region covered)
@@ -166,8 +166,8 @@ def _lof_mechanism(
 ) -> str:
     """Why loss of function of gene ``row`` (genes37) is a disease mechanism, or '' if nothing says so.
 
-    Sources: ClinGen HI 30 (recessive), DDG2P, or a pathogenic ClinVar deletion lying inside the gene
-    (intragenic loss reported pathogenic; the variant itself excluded when ``leave_self_out``).
+    Sources: ClinGen HI 30 (recessive), DDG2P, or a pathogenic ClinVar CNV lying inside the gene (an
+    intragenic deletion or duplication reported pathogenic; the variant itself excluded when ``leave_self_out``).
     """
     g = res.genes37.cols
     if g["hi_score"][row] == 30:
@@ -179,11 +179,11 @@ def _lof_mechanism(
     if hide is not None:
         rows = rows[~hide[rows]]
     starts, ends = cv["start"][rows], cv["end"][rows]
-    keep = (cv["label"][rows] == 1) & (cv["svtype"][rows] == "DEL")
+    keep = cv["label"][rows] == 1
     keep &= (starts >= g["start"][row]) & (ends <= g["end"][row])
     if leave_self_out:
         keep &= ~((starts == s37) & (ends == e37))
-    return f"{int(keep.sum())} intragenic pathogenic ClinVar deletion(s)" if keep.any() else ""
+    return f"{int(keep.sum())} intragenic pathogenic ClinVar CNV(s)" if keep.any() else ""
 
 
 def _annotate_genes(
@@ -198,7 +198,7 @@ def _annotate_genes(
     hide: np.ndarray | None,
     leave_self_out: bool,
 ) -> set[str]:
-    """Genes, constraint, DDG2P; for losses, partially deleted LOF-mechanism genes (returns their names)."""
+    """Genes, constraint, DDG2P; LOF-mechanism genes cut by the CNV (returns their names)."""
     svtype = ann.svtype
     g = res.genes37.cols
     rows = res.genes37.index.overlapping(c37, s37, e37)
@@ -214,7 +214,7 @@ def _annotate_genes(
         ann.min_loeuf = float(np.nanmin(loeuf)) if np.isfinite(loeuf).any() else 2.0
         ann.max_hi = float(np.nanmax(hi)) if np.isfinite(hi).any() else 0.0
         ann.hi_predicted = names[((pli >= 0.9) | (loeuf < 0.35)) & (hi >= res.hi_threshold)].tolist()
-        if svtype == "DEL":  # partial losses of recessive / DDG2P loss-of-function genes (2C-2E via PVS1)
+        if svtype in ("DEL", "DUP"):  # genes cut by a CNV where LOF causes disease (PVS1: 2C-2E, 2I)
             for row in rows[partial & (g["hi_score"][rows] != 3)]:
                 why = _lof_mechanism(res, int(row), c37, s37, e37, hide, leave_self_out)
                 if why:
