@@ -65,21 +65,49 @@ def start_postgres(base: Path) -> tuple[str, Path]:
         shutil.chown(base, "postgres")
         shutil.chown(sock, "postgres")
     port = _free_port()
-    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "iasante", "--auth=trust",
-                                 "-E", "UTF8", "--no-sync"]), check=True, capture_output=True)
-    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "pg.log"), "-o",
-                                 f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c timezone=UTC "
-                                 "-c max_connections=100", "start"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [str(PG_BIN / "initdb"), "-D", str(data), "-U", "iasante", "--auth=trust", "-E", "UTF8", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(base / "pg.log"),
+                "-o",
+                f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c timezone=UTC -c max_connections=100",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     return f"postgresql+psycopg://iasante@127.0.0.1:{port}/postgres", data
 
 
 def stop_postgres(data: Path) -> None:
-    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
-                   capture_output=True)
+    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]), capture_output=True)
 
 
-def _publish(port: int, creds: list[tuple[str, str]], n: int, offset: int, rate: float, kind: str, per_msg: int,
-             ready: Any, go: Any, out: Any) -> None:
+def _publish(
+    port: int,
+    creds: list[tuple[str, str]],
+    n: int,
+    offset: int,
+    rate: float,
+    kind: str,
+    per_msg: int,
+    ready: Any,
+    go: Any,
+    out: Any,
+) -> None:
     """Publisher process: ``n`` QoS 1 messages of ``per_msg`` heart-rate readings (1 s apart) round-robin over
     its devices, optionally rate-limited (messages/s)."""
     import paho.mqtt.client as mqtt
@@ -98,8 +126,12 @@ def _publish(port: int, creds: list[tuple[str, str]], n: int, offset: int, rate:
     for i in range(n):
         device, client = clients[i % len(clients)]
         first = offset + (i // len(clients)) * per_msg
-        payload = json.dumps([{"ts": (T0 + timedelta(seconds=first + k)).isoformat(), "metric": "hr_bpm",
-                               "value": 60 + (i + k) % 30} for k in range(per_msg)])
+        payload = json.dumps(
+            [
+                {"ts": (T0 + timedelta(seconds=first + k)).isoformat(), "metric": "hr_bpm", "value": 60 + (i + k) % 30}
+                for k in range(per_msg)
+            ]
+        )
         infos.append(client.publish(f"iasante/devices/{device}/readings", payload, qos=1))
         if rate and i % 50 == 0:
             delay = i / rate - (time.monotonic() - start)
@@ -113,13 +145,25 @@ def _publish(port: int, creds: list[tuple[str, str]], n: int, offset: int, rate:
         client.loop_stop()
 
 
-def _run_publishers(port: int, creds: list[tuple[str, str]], n: int, offset: int, procs: int, kind: str,
-                    rate: float = 0.0, per_msg: int = 1) -> tuple[list[mp.Process], Any, Any, float]:
+def _run_publishers(
+    port: int,
+    creds: list[tuple[str, str]],
+    n: int,
+    offset: int,
+    procs: int,
+    kind: str,
+    rate: float = 0.0,
+    per_msg: int = 1,
+) -> tuple[list[mp.Process], Any, Any, float]:
     ctx = mp.get_context("spawn")
     ready, go, out = ctx.Barrier(procs + 1), ctx.Event(), ctx.Queue()
     chunks = [creds[i::procs] for i in range(procs)]
-    workers = [ctx.Process(target=_publish, args=(port, chunk, n // procs, offset, rate / procs, kind, per_msg,
-                                                  ready, go, out)) for chunk in chunks]
+    workers = [
+        ctx.Process(
+            target=_publish, args=(port, chunk, n // procs, offset, rate / procs, kind, per_msg, ready, go, out)
+        )
+        for chunk in chunks
+    ]
     for w in workers:
         w.start()
     ready.wait()
@@ -128,8 +172,9 @@ def _run_publishers(port: int, creds: list[tuple[str, str]], n: int, offset: int
     return workers, out, go, start
 
 
-def bench_raw(port: int, ingest_password: str, creds: list[tuple[str, str]], n: int, procs: int, per_msg: int
-              ) -> dict[str, Any]:
+def bench_raw(
+    port: int, ingest_password: str, creds: list[tuple[str, str]], n: int, procs: int, per_msg: int
+) -> dict[str, Any]:
     """Raw Mosquitto: QoS 1 publishers → counting subscriber (auto-ack), no database."""
     import threading
 
@@ -161,12 +206,19 @@ def bench_raw(port: int, ingest_password: str, creds: list[tuple[str, str]], n: 
         w.join(60)
     sub.disconnect()
     sub.loop_stop()
-    return {"messages": total, "received": count[0], "readings_per_message": per_msg, "seconds": round(elapsed, 3),
-            "msgs_per_s": round(count[0] / elapsed, 1), "readings_per_s": round(count[0] * per_msg / elapsed, 1)}
+    return {
+        "messages": total,
+        "received": count[0],
+        "readings_per_message": per_msg,
+        "seconds": round(elapsed, 3),
+        "msgs_per_s": round(count[0] / elapsed, 1),
+        "readings_per_s": round(count[0] * per_msg / elapsed, 1),
+    }
 
 
-def bench_ingest(listener: Any, port: int, creds: list[tuple[str, str]], n: int, procs: int, per_msg: int,
-                 offset: int) -> dict[str, Any]:
+def bench_ingest(
+    listener: Any, port: int, creds: list[tuple[str, str]], n: int, procs: int, per_msg: int, offset: int
+) -> dict[str, Any]:
     """Publishers → running listener → PostgreSQL: readings committed per second and readings lost."""
     from sqlalchemy import func, select
 
@@ -191,14 +243,21 @@ def bench_ingest(listener: Any, port: int, creds: list[tuple[str, str]], n: int,
     for w in workers:
         w.join(60)
     stored -= before
-    return {"readings_per_message": per_msg, "readings_published": published, "readings_stored": stored,
-            "lost": published - stored, "dead_letters": listener.stats.dead - dead_before,
-            "seconds": round(elapsed, 3), "readings_per_s": round(stored / elapsed, 1),
-            "msgs_per_s": round(stored / per_msg / elapsed, 1)}
+    return {
+        "readings_per_message": per_msg,
+        "readings_published": published,
+        "readings_stored": stored,
+        "lost": published - stored,
+        "dead_letters": listener.stats.dead - dead_before,
+        "seconds": round(elapsed, 3),
+        "readings_per_s": round(stored / elapsed, 1),
+        "msgs_per_s": round(stored / per_msg / elapsed, 1),
+    }
 
 
-def bench_latency(port: int, creds: list[tuple[str, str]], background: list[tuple[str, str]], n_alerts: int,
-                  background_rate: float) -> dict[str, Any]:
+def bench_latency(
+    port: int, creds: list[tuple[str, str]], background: list[tuple[str, str]], n_alerts: int, background_rate: float
+) -> dict[str, Any]:
     """Publish NEWS2-high vital sets under background load; time until each alert row is visible."""
     import numpy as np
     import paho.mqtt.client as mqtt
@@ -209,8 +268,9 @@ def bench_latency(port: int, creds: list[tuple[str, str]], background: list[tupl
 
     with session_scope() as session:
         patient_of = {d.device_id: d.patient_id for d in session.scalars(select(Device))}
-    workers, _out, _go, _start = _run_publishers(port, background, int(background_rate * 30), 20_000_000, 1,
-                                                 "bg", rate=background_rate)
+    workers, _out, _go, _start = _run_publishers(
+        port, background, int(background_rate * 30), 20_000_000, 1, "bg", rate=background_rate
+    )
     clients = {}
     for device, password in creds:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-alert-{device}")
@@ -225,13 +285,17 @@ def bench_latency(port: int, creds: list[tuple[str, str]], background: list[tupl
         ts = T0 + timedelta(days=400, minutes=i)
         values = {"resp_rate": 26, "spo2_pct": 90, "systolic_bp": 88, "hr_bpm": 135, "temp_c": 39.5}
         sent = time.monotonic()
-        clients[device].publish(f"iasante/devices/{device}/readings",
-                                json.dumps({"ts": ts.isoformat(), "values": values}), qos=1)
+        clients[device].publish(
+            f"iasante/devices/{device}/readings", json.dumps({"ts": ts.isoformat(), "values": values}), qos=1
+        )
         seen = None
         while time.monotonic() - sent < 10:
             with session_scope() as session:
-                hit = session.scalar(select(Alert.id).where(Alert.patient_id == patient_of[device],
-                                                            Alert.kind == "news2", Alert.ts == ts))
+                hit = session.scalar(
+                    select(Alert.id).where(
+                        Alert.patient_id == patient_of[device], Alert.kind == "news2", Alert.ts == ts
+                    )
+                )
             if hit is not None:
                 seen = time.monotonic()
                 break
@@ -244,9 +308,14 @@ def bench_latency(port: int, creds: list[tuple[str, str]], background: list[tupl
     for w in workers:
         w.join(120)
     finite = np.array([x for x in latencies if np.isfinite(x)])
-    return {"alerts": n_alerts, "seen": int(len(finite)), "background_msgs_per_s": background_rate,
-            "p50_s": round(float(np.percentile(finite, 50)), 4), "p95_s": round(float(np.percentile(finite, 95)), 4),
-            "max_s": round(float(finite.max()), 4)}
+    return {
+        "alerts": n_alerts,
+        "seen": int(len(finite)),
+        "background_msgs_per_s": background_rate,
+        "p50_s": round(float(np.percentile(finite, 50)), 4),
+        "p95_s": round(float(np.percentile(finite, 95)), 4),
+        "max_s": round(float(finite.max()), 4),
+    }
 
 
 def main() -> None:
@@ -285,7 +354,7 @@ def main() -> None:
         broker_process = broker.start_broker(port, folder)
         _wait_port(port)
         ingest_password = broker.ingest_password(folder)
-        stream, alerting = creds[:args.devices], creds[args.devices:]
+        stream, alerting = creds[: args.devices], creds[args.devices :]
         from iasante.iot.listener import Listener
 
         sizes = sorted({1, args.readings_per_message})
@@ -296,29 +365,46 @@ def main() -> None:
         for k in sizes:
             ingest = bench_ingest(listener, port, stream, args.messages // k, args.publishers, k, 10_000_000 * k)
             raw = raws[k]
-            results[f"{k}_per_message"] = {"raw_mosquitto": raw, "ingestion_postgresql": ingest,
-                                           "ratio_vs_raw": round(ingest["readings_per_s"] / raw["readings_per_s"], 3)}
-            print(f"[{k} reading(s)/message] raw Mosquitto (QoS 1, no DB): {raw['readings_per_s']:.0f} "
-                  f"readings/s; ingestion → PostgreSQL: {ingest['readings_per_s']:.0f} readings/s "
-                  f"({ingest['readings_per_s'] / raw['readings_per_s']:.2f}× raw), lost {ingest['lost']}")
+            results[f"{k}_per_message"] = {
+                "raw_mosquitto": raw,
+                "ingestion_postgresql": ingest,
+                "ratio_vs_raw": round(ingest["readings_per_s"] / raw["readings_per_s"], 3),
+            }
+            print(
+                f"[{k} reading(s)/message] raw Mosquitto (QoS 1, no DB): {raw['readings_per_s']:.0f} "
+                f"readings/s; ingestion → PostgreSQL: {ingest['readings_per_s']:.0f} readings/s "
+                f"({ingest['readings_per_s'] / raw['readings_per_s']:.2f}× raw), lost {ingest['lost']}"
+            )
         latency = bench_latency(port, alerting, stream[:4], args.alerts, args.background_rate)
         listener.stop()
-        print(f"alert latency (NEWS2-high vital set → alert row): p50 {latency['p50_s'] * 1000:.0f} ms, "
-              f"p95 {latency['p95_s'] * 1000:.0f} ms (background {args.background_rate:.0f} msgs/s)")
+        print(
+            f"alert latency (NEWS2-high vital set → alert row): p50 {latency['p50_s'] * 1000:.0f} ms, "
+            f"p95 {latency['p95_s'] * 1000:.0f} ms (background {args.background_rate:.0f} msgs/s)"
+        )
         best = max(r["ingestion_postgresql"]["readings_per_s"] for r in results.values())
         summary = {
-            **results, "alert_latency": latency,
+            **results,
+            "alert_latency": latency,
             "targets": {"readings_per_s": 5000, "lost": 0, "alert_p95_s": 1.0},
-            "meets": {"throughput_1_per_message": results["1_per_message"]["ingestion_postgresql"]["readings_per_s"]
-                      >= 5000, "throughput_best": best >= 5000,
-                      "zero_loss": all(r["ingestion_postgresql"]["lost"] == 0 for r in results.values()),
-                      "alert_p95": latency["p95_s"] <= 1.0},
+            "meets": {
+                "throughput_1_per_message": results["1_per_message"]["ingestion_postgresql"]["readings_per_s"] >= 5000,
+                "throughput_best": best >= 5000,
+                "zero_loss": all(r["ingestion_postgresql"]["lost"] == 0 for r in results.values()),
+                "alert_p95": latency["p95_s"] <= 1.0,
+            },
         }
-        params = {**vars(args), "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True,
-                                                             text=True, cwd=ROOT).stdout.strip(),
-                  "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-                  "load_avg_1min": os.getloadavg()[0], "database": "PostgreSQL 15 (throw-away, local)",
-                  "broker": "Debian mosquitto, generated config (auth, ACL, persistence)"}
+        params = {
+            **vars(args),
+            "git_commit": subprocess.run(
+                ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT
+            ).stdout.strip(),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "load_avg_1min": os.getloadavg()[0],
+            "database": "PostgreSQL 15 (throw-away, local)",
+            "broker": "Debian mosquitto, generated config (auth, ACL, persistence)",
+        }
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
         (OUT / "params.json").write_text(json.dumps(params, indent=1) + "\n")

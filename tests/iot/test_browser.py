@@ -12,7 +12,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_clinician_follows_a_patient_live_and_acknowledges(  # type: ignore[no-untyped-def]
-        live_server, browser_page, live_login) -> None:
+    live_server, browser_page, live_login
+) -> None:
     done = live_server.cli("iot", "patient-add", "IPP-BROWSER", "--label", "Browser bed", "--ward", "E2E")
     assert done.returncode == 0, done.stderr
     pseudo = done.stdout.strip()
@@ -20,10 +21,18 @@ def test_clinician_follows_a_patient_live_and_acknowledges(  # type: ignore[no-u
     bundle = live_server.home / "obs.json"
 
     def send(ts: str, values: dict[str, float]) -> None:
-        entries = [{"resource": {"resourceType": "Observation", "status": "final",
-                                 "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-                                 "effectiveDateTime": ts, "valueQuantity": {"value": v}}}
-                   for code, v in zip(_LOINC_ORDER(values), values.values(), strict=True)]
+        entries = [
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "status": "final",
+                    "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                    "effectiveDateTime": ts,
+                    "valueQuantity": {"value": v},
+                }
+            }
+            for code, v in zip(_LOINC_ORDER(values), values.values(), strict=True)
+        ]
         bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}))
         result = live_server.cli("iot", "import", str(bundle), "--format", "fhir", "--device", "browser-dev")
         assert result.returncode == 0, result.stderr
@@ -50,6 +59,11 @@ def test_clinician_follows_a_patient_live_and_acknowledges(  # type: ignore[no-u
 
 
 def _LOINC_ORDER(values: dict[str, float]) -> list[str]:  # noqa: N802 - reads like a constant lookup
-    codes = {"hr_bpm": "8867-4", "resp_rate": "9279-1", "spo2_pct": "59408-5", "systolic_bp": "8480-6",
-             "temp_c": "8310-5"}
+    codes = {
+        "hr_bpm": "8867-4",
+        "resp_rate": "9279-1",
+        "spo2_pct": "59408-5",
+        "systolic_bp": "8480-6",
+        "temp_c": "8310-5",
+    }
     return [codes[name] for name in values]

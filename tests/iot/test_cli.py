@@ -32,8 +32,15 @@ def _run(*args: str) -> _Outcome:
 
 def test_detect_on_shipped_welltory_demo(tmp_path: Path) -> None:
     out = tmp_path / "alerts.csv"
-    result = _run("detect", "--wearables", str(DEMO / "wearables.csv"), "--participants",
-                  str(DEMO / "participants.csv"), "--out", str(out))
+    result = _run(
+        "detect",
+        "--wearables",
+        str(DEMO / "wearables.csv"),
+        "--participants",
+        str(DEMO / "participants.csv"),
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     alerts = pd.read_csv(out)
     assert list(alerts.columns) == ["user_code", "day", "score", "alert"]
@@ -51,8 +58,18 @@ def test_detect_uses_only_past_data(tmp_path: Path) -> None:
     full_out, cut_out = tmp_path / "full.csv", tmp_path / "cut.csv"
     cut.to_csv(tmp_path / "cut_in.csv", index=False)
     for wearables, out in ((DEMO / "wearables.csv", full_out), (tmp_path / "cut_in.csv", cut_out)):
-        assert _run("detect", "--wearables", str(wearables), "--participants", str(DEMO / "participants.csv"),
-                    "--out", str(out)).exit_code == 0
+        assert (
+            _run(
+                "detect",
+                "--wearables",
+                str(wearables),
+                "--participants",
+                str(DEMO / "participants.csv"),
+                "--out",
+                str(out),
+            ).exit_code
+            == 0
+        )
     full = pd.read_csv(full_out).set_index(["user_code", "day"])
     part = pd.read_csv(cut_out).set_index(["user_code", "day"])
     np.testing.assert_allclose(full.loc[part.index, "score"], part["score"])
@@ -63,34 +80,62 @@ def test_detect_flags_a_synthetic_heart_rate_rise(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     rhr = list(60 + rng.normal(0, 1.5, 36).round()) + [72, 75, 78, 80]
     pd.DataFrame({"user_code": "synth01", "day": days, "resting_pulse": rhr, "steps_count": 8000}).to_csv(
-        tmp_path / "w.csv", index=False)
+        tmp_path / "w.csv", index=False
+    )
     pd.DataFrame({"user_code": ["synth01"], "symptoms_onset": [""]}).to_csv(tmp_path / "p.csv", index=False)
-    assert _run("detect", "--wearables", str(tmp_path / "w.csv"), "--participants", str(tmp_path / "p.csv"),
-                "--out", str(tmp_path / "a.csv")).exit_code == 0
+    assert (
+        _run(
+            "detect",
+            "--wearables",
+            str(tmp_path / "w.csv"),
+            "--participants",
+            str(tmp_path / "p.csv"),
+            "--out",
+            str(tmp_path / "a.csv"),
+        ).exit_code
+        == 0
+    )
     alerts = pd.read_csv(tmp_path / "a.csv")
     assert alerts["alert"].iloc[-4:].sum() >= 2
     assert alerts["alert"].iloc[:30].sum() == 0
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("", "empty"),
-    ("user_code,day,resting_pulse\nu1,not-a-date,60\n", "not a YYYY-MM-DD date"),
-    ("user_code,resting_pulse\nu1,60\n", "missing column(s) day"),
-    ("user_code,day,resting_pulse\nu1,2020-01-01,sixty\n", "is not a number"),
-    ("user_code,day,weather\nu1,2020-01-01,sunny\n", "none of the signal columns"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty"),
+        ("user_code,day,resting_pulse\nu1,not-a-date,60\n", "not a YYYY-MM-DD date"),
+        ("user_code,resting_pulse\nu1,60\n", "missing column(s) day"),
+        ("user_code,day,resting_pulse\nu1,2020-01-01,sixty\n", "is not a number"),
+        ("user_code,day,weather\nu1,2020-01-01,sunny\n", "none of the signal columns"),
+    ],
+)
 def test_detect_bad_wearables_exit_2(tmp_path: Path, content: str, message: str) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(content)
-    result = _run("detect", "--wearables", str(bad), "--participants", str(DEMO / "participants.csv"),
-                  "--out", str(tmp_path / "o.csv"))
+    result = _run(
+        "detect",
+        "--wearables",
+        str(bad),
+        "--participants",
+        str(DEMO / "participants.csv"),
+        "--out",
+        str(tmp_path / "o.csv"),
+    )
     assert result.exit_code == 2
     assert "bad.csv" in result.output and message in result.output
 
 
 def test_detect_missing_participants_file_exit_2(tmp_path: Path) -> None:
-    result = _run("detect", "--wearables", str(DEMO / "wearables.csv"), "--participants",
-                  str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.csv"))
+    result = _run(
+        "detect",
+        "--wearables",
+        str(DEMO / "wearables.csv"),
+        "--participants",
+        str(tmp_path / "nope.csv"),
+        "--out",
+        str(tmp_path / "o.csv"),
+    )
     assert result.exit_code == 2 and "nope.csv" in result.output
 
 
@@ -114,8 +159,10 @@ def test_news2_contract(tmp_path: Path) -> None:
 
 
 def test_news2_bad_rows_reported_and_exit_2(tmp_path: Path) -> None:
-    (tmp_path / "v.csv").write_text(VITALS + "abc,95,1,0,120,70,A,37,b5\n16,97,3,0,120,70,A,37,b6\n"
-                                              "16,97,1,0,120,70,Z,37,b7\n16,97,1,0,120,500,A,37,b8\n")
+    (tmp_path / "v.csv").write_text(
+        VITALS + "abc,95,1,0,120,70,A,37,b5\n16,97,3,0,120,70,A,37,b6\n"
+        "16,97,1,0,120,70,Z,37,b7\n16,97,1,0,120,500,A,37,b8\n"
+    )
     result = _run("news2", "--input", str(tmp_path / "v.csv"), "--out", str(tmp_path / "s.csv"))
     assert result.exit_code == 2
     for row, text in ((6, "resp_rate"), (7, "spo2_scale"), (8, "consciousness"), (9, "pulse=500")):
@@ -123,10 +170,14 @@ def test_news2_bad_rows_reported_and_exit_2(tmp_path: Path) -> None:
     assert len(pd.read_csv(tmp_path / "s.csv")) == 4  # the good rows are still written
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("", "empty"), ("resp_rate,spo2\n16,97\n", "missing column(s) spo2_scale"),
-    ("\x00\x01\x02binary", "missing column"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty"),
+        ("resp_rate,spo2\n16,97\n", "missing column(s) spo2_scale"),
+        ("\x00\x01\x02binary", "missing column"),
+    ],
+)
 def test_news2_bad_file_exit_2(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "v.csv").write_text(content)
     result = _run("news2", "--input", str(tmp_path / "v.csv"), "--out", str(tmp_path / "s.csv"))
@@ -138,8 +189,22 @@ def test_installed_command_exit_code_and_message(tmp_path: Path) -> None:
     import sys
 
     (tmp_path / "v.csv").write_text("")
-    done = subprocess.run([sys.executable, "-m", "iasante", "iot", "news2", "--input", str(tmp_path / "v.csv"),
-                           "--out", str(tmp_path / "s.csv")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "iasante",
+            "iot",
+            "news2",
+            "--input",
+            str(tmp_path / "v.csv"),
+            "--out",
+            str(tmp_path / "s.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "v.csv: empty vitals file" in done.stderr
 
 
@@ -147,8 +212,10 @@ def test_iot_help_does_not_import_heavy_modules() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from typer.testing import CliRunner; from iasante.cli import app; "
-            "r = CliRunner().invoke(app, ['iot', '--help']); assert r.exit_code == 0; "
-            "print(sorted(m for m in ('torch', 'pandas', 'paho', 'sklearn') if m in sys.modules))")
+    code = (
+        "import sys; from typer.testing import CliRunner; from iasante.cli import app; "
+        "r = CliRunner().invoke(app, ['iot', '--help']); assert r.exit_code == 0; "
+        "print(sorted(m for m in ('torch', 'pandas', 'paho', 'sklearn') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr

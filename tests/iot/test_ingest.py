@@ -26,9 +26,13 @@ def _msg(payload: object, device: str = "dev-1", kind: str = "readings") -> Mess
 
 
 def fhir_observation(loinc: str, value: float, unit: str, ts: datetime = T0) -> dict[str, object]:
-    return {"resourceType": "Observation", "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
-            "effectiveDateTime": ts.isoformat(), "valueQuantity": {"value": value, "unit": unit}}
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+        "effectiveDateTime": ts.isoformat(),
+        "valueQuantity": {"value": value, "unit": unit},
+    }
 
 
 @pytest.fixture
@@ -42,15 +46,31 @@ def patient_device(iasante_home: Path) -> str:
 def test_parse_json_and_fhir() -> None:
     readings = parse_message(_msg({"ts": "2020-04-01T08:00:00Z", "values": {"hr_bpm": 72, "spo2_pct": 97}}))
     assert [(m, v) for m, _t, v in readings] == [("hr_bpm", 72.0), ("spo2_pct", 97.0)]
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": fhir_observation("8867-4", 88, "/min")},
-        {"resource": {"resourceType": "Observation", "status": "final",
-                      "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
-                      "effectiveDateTime": T0.isoformat(), "component": [
-                          {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
-                           "valueQuantity": {"value": 118, "unit": "mm[Hg]"}},
-                          {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
-                           "valueQuantity": {"value": 76, "unit": "mm[Hg]"}}]}}]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": fhir_observation("8867-4", 88, "/min")},
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "status": "final",
+                    "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+                    "effectiveDateTime": T0.isoformat(),
+                    "component": [
+                        {
+                            "code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                            "valueQuantity": {"value": 118, "unit": "mm[Hg]"},
+                        },
+                        {
+                            "code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+                            "valueQuantity": {"value": 76, "unit": "mm[Hg]"},
+                        },
+                    ],
+                }
+            },
+        ],
+    }
     parsed = parse_message(_msg(bundle, kind="fhir"))
     assert sorted((m, v) for m, _t, v in parsed) == [("hr_bpm", 88.0), ("systolic_bp", 118.0)]
     assert device_of_topic("iasante/devices/abc/fhir") == ("abc", "fhir")
@@ -81,8 +101,9 @@ def test_bad_messages_go_to_dead_letters_with_reason(patient_device: str) -> Non
 
 def test_unknown_device_is_dead_lettered(patient_device: str) -> None:
     with session_scope() as session:
-        result = process_batch(session, [_msg({"ts": T0.isoformat(), "metric": "hr_bpm", "value": 70}, "ghost")],
-                               None, None)
+        result = process_batch(
+            session, [_msg({"ts": T0.isoformat(), "metric": "hr_bpm", "value": 70}, "ghost")], None, None
+        )
         assert result.dead == 1
         assert "not registered" in session.scalars(select(DeadLetter.reason)).one()
 
@@ -99,13 +120,26 @@ def test_duplicates_are_idempotent(patient_device: str) -> None:
 
 
 def test_news2_recomputed_on_each_vital_set_and_alerts(patient_device: str) -> None:
-    sets = [{"resp_rate": 16, "spo2_pct": 97, "systolic_bp": 120, "hr_bpm": 70, "temp_c": 37.0},
-            {"resp_rate": 26, "spo2_pct": 90, "systolic_bp": 88, "hr_bpm": 135, "temp_c": 39.5, "on_oxygen": 1,
-             "consciousness": 2}]
+    sets = [
+        {"resp_rate": 16, "spo2_pct": 97, "systolic_bp": 120, "hr_bpm": 70, "temp_c": 37.0},
+        {
+            "resp_rate": 26,
+            "spo2_pct": 90,
+            "systolic_bp": 88,
+            "hr_bpm": 135,
+            "temp_c": 39.5,
+            "on_oxygen": 1,
+            "consciousness": 2,
+        },
+    ]
     with session_scope() as session:
         for i, values in enumerate(sets):
-            process_batch(session, [_msg({"ts": (T0 + timedelta(hours=i)).isoformat(), "values": values})],
-                          None, service.detector_or_none())
+            process_batch(
+                session,
+                [_msg({"ts": (T0 + timedelta(hours=i)).isoformat(), "values": values})],
+                None,
+                service.detector_or_none(),
+            )
     with session_scope() as session:
         scores = session.scalars(select(Score).order_by(Score.ts)).all()
         assert [(s.value, s.risk) for s in scores] == [(0, "low"), (19, "high")]
@@ -116,8 +150,10 @@ def test_news2_recomputed_on_each_vital_set_and_alerts(patient_device: str) -> N
 
 def test_early_alert_from_daily_heart_rate(patient_device: str) -> None:
     rhr = [60, 61, 59, 62, 60, 61, 60, 59, 61, 60] * 3 + [75, 78]
-    messages = [_msg({"ts": (T0 + timedelta(days=d)).isoformat(), "values": {"rhr_bpm": v, "steps": 8000}})
-                for d, v in enumerate(rhr)]
+    messages = [
+        _msg({"ts": (T0 + timedelta(days=d)).isoformat(), "values": {"rhr_bpm": v, "steps": 8000}})
+        for d, v in enumerate(rhr)
+    ]
     with session_scope() as session:
         process_batch(session, messages[:-2], None, service.get_detector())
         assert session.scalar(select(func.count(Alert.id))) == 0
@@ -169,10 +205,24 @@ def test_same_behaviour_on_sqlite_and_postgresql(db_home: str) -> None:
     with session_scope() as session:
         patient = service.add_patient(session, WHO, "IPP-DB", spo2_scale=2)
         service.add_device(session, WHO, "dev-db", patient, update_broker=False)
-    vital = _msg({"ts": T0.isoformat(), "values": {"resp_rate": 18, "spo2_pct": 95, "systolic_bp": 120,
-                                                   "hr_bpm": 80, "temp_c": 37.2, "on_oxygen": 1}}, "dev-db")
-    stream = [_msg({"ts": (T0 + timedelta(seconds=i)).isoformat(), "metric": "hr_bpm", "value": 70}, "dev-db")
-              for i in range(1, 1500)]
+    vital = _msg(
+        {
+            "ts": T0.isoformat(),
+            "values": {
+                "resp_rate": 18,
+                "spo2_pct": 95,
+                "systolic_bp": 120,
+                "hr_bpm": 80,
+                "temp_c": 37.2,
+                "on_oxygen": 1,
+            },
+        },
+        "dev-db",
+    )
+    stream = [
+        _msg({"ts": (T0 + timedelta(seconds=i)).isoformat(), "metric": "hr_bpm", "value": 70}, "dev-db")
+        for i in range(1, 1500)
+    ]
     bad = _msg({"ts": T0.isoformat(), "metric": "spo2_pct", "value": 120}, "dev-db")
     with session_scope() as session:
         first = process_batch(session, [vital, *stream, stream[0], bad], None, service.get_detector())

@@ -55,9 +55,18 @@ def test_threshold_respects_false_alert_budget() -> None:
 def test_metrics_per_participant() -> None:
     rows = []
     for rel in range(-40, 10):
-        rows.append({"user_code": "u1", "rel_day": rel, "in_window": -7 <= rel <= 3, "away": rel < -14,
-                     "has_data": True, "has_hr": True, "alert": int(rel in (-3, -30)),
-                     "onset": pd.Timestamp("2020-04-01")})
+        rows.append(
+            {
+                "user_code": "u1",
+                "rel_day": rel,
+                "in_window": -7 <= rel <= 3,
+                "away": rel < -14,
+                "has_data": True,
+                "has_hr": True,
+                "alert": int(rel in (-3, -30)),
+                "onset": pd.Timestamp("2020-04-01"),
+            }
+        )
     per_user = per_participant(pd.DataFrame(rows))
     stats = summarise(per_user)
     assert stats["sensitivity"] == 1.0 and stats["median_first_alert_rel_day"] == -3

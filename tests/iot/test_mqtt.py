@@ -55,8 +55,13 @@ def _wait_count(expected: int, timeout_s: float = 20) -> int:
 
 
 def _listener(broker) -> Listener:  # type: ignore[no-untyped-def]
-    return Listener("127.0.0.1", broker.port, broker_mod.INGEST_USER, broker_mod.ingest_password(broker.folder),
-                    service.get_detector()).start()
+    return Listener(
+        "127.0.0.1",
+        broker.port,
+        broker_mod.INGEST_USER,
+        broker_mod.ingest_password(broker.folder),
+        service.get_detector(),
+    ).start()
 
 
 def test_acl_persistence_and_zero_loss(iasante_home: Path, secure_broker) -> None:  # type: ignore[no-untyped-def]
@@ -73,11 +78,19 @@ def test_acl_persistence_and_zero_loss(iasante_home: Path, secure_broker) -> Non
     listener = _listener(secure_broker)  # registers the persistent session
     listener.stop()
     pub = _publisher(secure_broker.port, "dev-a", password_a)
-    infos = [pub.publish("iasante/devices/dev-a/readings", json.dumps(
-        {"ts": (T0 + timedelta(minutes=i)).isoformat(), "metric": "hr_bpm", "value": 60 + i % 20}), qos=1)
-        for i in range(200)]
-    spoof = pub.publish("iasante/devices/dev-b/readings",  # ACL: dev-a may not write dev-b's topic
-                        json.dumps({"ts": T0.isoformat(), "metric": "hr_bpm", "value": 99}), qos=1)
+    infos = [
+        pub.publish(
+            "iasante/devices/dev-a/readings",
+            json.dumps({"ts": (T0 + timedelta(minutes=i)).isoformat(), "metric": "hr_bpm", "value": 60 + i % 20}),
+            qos=1,
+        )
+        for i in range(200)
+    ]
+    spoof = pub.publish(
+        "iasante/devices/dev-b/readings",  # ACL: dev-a may not write dev-b's topic
+        json.dumps({"ts": T0.isoformat(), "metric": "hr_bpm", "value": 99}),
+        qos=1,
+    )
     for info in [*infos, spoof]:
         info.wait_for_publish(10)
     pub.disconnect()
@@ -94,8 +107,9 @@ def test_acl_persistence_and_zero_loss(iasante_home: Path, secure_broker) -> Non
         assert devices == {"dev-a"}
         # a re-delivered or re-sent reading is stored once
         pub = _publisher(secure_broker.port, "dev-a", password_a)
-        pub.publish("iasante/devices/dev-a/readings", json.dumps(
-            {"ts": T0.isoformat(), "metric": "hr_bpm", "value": 60}), qos=1).wait_for_publish(10)
+        pub.publish(
+            "iasante/devices/dev-a/readings", json.dumps({"ts": T0.isoformat(), "metric": "hr_bpm", "value": 60}), qos=1
+        ).wait_for_publish(10)
         pub.disconnect()
         deadline = time.monotonic() + 10
         while listener.stats.duplicates < 1 and time.monotonic() < deadline:

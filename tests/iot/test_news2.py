@@ -24,10 +24,22 @@ PULSE = [(30, 3), (40, 3), (41, 1), (50, 1), (51, 0), (90, 0), (91, 1), (110, 1)
 SBP = [(70, 3), (90, 3), (91, 2), (100, 2), (101, 1), (110, 1), (111, 0), (219, 0), (220, 3), (250, 3)]
 TEMP = [(34.0, 3), (35.0, 3), (35.1, 1), (36.0, 1), (36.1, 0), (38.0, 0), (38.1, 1), (39.0, 1), (39.1, 2), (41, 2)]
 SPO2_SCALE1 = [(85, 3), (91, 3), (92, 2), (93, 2), (94, 1), (95, 1), (96, 0), (100, 0)]
-SPO2_SCALE2_AIR = [(80, 3), (83, 3), (84, 2), (85, 2), (86, 1), (87, 1), (88, 0), (92, 0), (93, 0), (97, 0),
-                   (100, 0)]
-SPO2_SCALE2_O2 = [(83, 3), (84, 2), (85, 2), (86, 1), (87, 1), (88, 0), (92, 0), (93, 1), (94, 1), (95, 2),
-                  (96, 2), (97, 3), (100, 3)]
+SPO2_SCALE2_AIR = [(80, 3), (83, 3), (84, 2), (85, 2), (86, 1), (87, 1), (88, 0), (92, 0), (93, 0), (97, 0), (100, 0)]
+SPO2_SCALE2_O2 = [
+    (83, 3),
+    (84, 2),
+    (85, 2),
+    (86, 1),
+    (87, 1),
+    (88, 0),
+    (92, 0),
+    (93, 1),
+    (94, 1),
+    (95, 2),
+    (96, 2),
+    (97, 3),
+    (100, 3),
+]
 
 
 @pytest.mark.parametrize(("value", "expected"), RESP)
@@ -77,9 +89,19 @@ def test_non_integer_values_fall_in_the_next_band() -> None:
     assert score_pulse(90.5) == 1
 
 
-@pytest.mark.parametrize(("total", "red", "risk"), [
-    (0, False, "low"), (4, False, "low"), (3, True, "low-medium"), (4, True, "low-medium"), (5, False, "medium"),
-    (6, True, "medium"), (7, False, "high"), (20, True, "high")])
+@pytest.mark.parametrize(
+    ("total", "red", "risk"),
+    [
+        (0, False, "low"),
+        (4, False, "low"),
+        (3, True, "low-medium"),
+        (4, True, "low-medium"),
+        (5, False, "medium"),
+        (6, True, "medium"),
+        (7, False, "high"),
+        (20, True, "high"),
+    ],
+)
 def test_risk_bands(total: int, red: bool, risk: str) -> None:
     assert risk_band(total, red) == risk
 

@@ -29,18 +29,33 @@ def _setup_two_patients() -> tuple[str, str]:
 
 
 def _vitals(rr: float, spo2: float, hr: float, ts: datetime = T0) -> bytes:
-    return json.dumps({"ts": ts.isoformat(), "values": {"resp_rate": rr, "spo2_pct": spo2, "systolic_bp": 120,
-                                                        "hr_bpm": hr, "temp_c": 37.0, "steps": 100}}).encode()
+    return json.dumps(
+        {
+            "ts": ts.isoformat(),
+            "values": {
+                "resp_rate": rr,
+                "spo2_pct": spo2,
+                "systolic_bp": 120,
+                "hr_bpm": hr,
+                "temp_c": 37.0,
+                "steps": 100,
+            },
+        }
+    ).encode()
 
 
 def test_api_ingest_ward_page_patient_page_and_ack(client_as: Callable[..., Any]) -> None:
     calm, sick = _setup_two_patients()
     nurse = client_as("clinician")
     headers = {"X-CSRF-Token": nurse.csrf, "Content-Type": "application/json"}
-    assert nurse.post("/api/iot/devices/dev-calm/readings", content=_vitals(16, 97, 70), headers=headers
-                      ).status_code == 201
-    assert nurse.post("/api/iot/devices/dev-sick/readings", content=_vitals(26, 90, 135), headers=headers
-                      ).status_code == 201
+    assert (
+        nurse.post("/api/iot/devices/dev-calm/readings", content=_vitals(16, 97, 70), headers=headers).status_code
+        == 201
+    )
+    assert (
+        nurse.post("/api/iot/devices/dev-sick/readings", content=_vitals(26, 90, 135), headers=headers).status_code
+        == 201
+    )
     again = nurse.post("/api/iot/devices/dev-sick/readings", content=_vitals(26, 90, 135), headers=headers)
     assert again.status_code == 200 and again.json()["duplicates"] == 6
     bad = nurse.post("/api/iot/devices/dev-sick/readings", content=b'{"ts": "x"}', headers=headers)
@@ -64,8 +79,7 @@ def test_api_ingest_ward_page_patient_page_and_ack(client_as: Callable[..., Any]
     assert alerts and alerts[0]["kind"] == "news2" and alerts[0]["acknowledged_by"] is None
     no_csrf = nurse.post(f"/iot/alerts/{alerts[0]['id']}/ack")
     assert no_csrf.status_code == 403
-    acked = nurse.post(f"/iot/alerts/{alerts[0]['id']}/ack", headers={"X-CSRF-Token": nurse.csrf,
-                                                                       "HX-Request": "true"})
+    acked = nurse.post(f"/iot/alerts/{alerts[0]['id']}/ack", headers={"X-CSRF-Token": nurse.csrf, "HX-Request": "true"})
     assert acked.status_code == 200 and nurse.username in acked.text
     with session_scope() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.resource == "iot_alert")).all()
@@ -81,15 +95,17 @@ def test_roles_and_news2_api(client_as: Callable[..., Any]) -> None:
     body = {"resp_rate": 21, "spo2": 95, "systolic_bp": 115, "pulse": 95, "temperature": 38.5}
     scored = scientist.post("/api/iot/news2", json=body, headers={"X-CSRF-Token": scientist.csrf})
     assert scored.status_code == 200 and scored.json()["news2"] == 5 and scored.json()["risk"] == "medium"
-    invalid = scientist.post("/api/iot/news2", json={**body, "consciousness": "Z"},
-                             headers={"X-CSRF-Token": scientist.csrf})
+    invalid = scientist.post(
+        "/api/iot/news2", json={**body, "consciousness": "Z"}, headers={"X-CSRF-Token": scientist.csrf}
+    )
     assert invalid.status_code == 422
     with session_scope() as session:
         service.ingest_payload(session, ADMIN, "dev-sick", _vitals(26, 90, 135))
         alert_id = service.patient_view(session, ADMIN, sick)["alerts"][0].id
     # only clinicians acknowledge alerts
-    assert scientist.post(f"/api/iot/alerts/{alert_id}/ack", headers={"X-CSRF-Token": scientist.csrf}
-                          ).status_code == 403
+    assert (
+        scientist.post(f"/api/iot/alerts/{alert_id}/ack", headers={"X-CSRF-Token": scientist.csrf}).status_code == 403
+    )
     biologist = client_as("biologist")
     assert biologist.get("/iot/").status_code == 403
     assert biologist.get("/api/iot/ward").status_code == 403

@@ -10,8 +10,13 @@ from typing import Any
 
 __all__ = ["EarlyWarningDetector", "load_detector", "score_news2", "VitalSet", "app"]
 
-_WHERE = {"EarlyWarningDetector": "model", "load_detector": "model", "score_news2": "news2", "VitalSet": "news2",
-          "app": "cli"}
+_WHERE = {
+    "EarlyWarningDetector": "model",
+    "load_detector": "model",
+    "score_news2": "news2",
+    "VitalSet": "news2",
+    "app": "cli",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -12,8 +12,7 @@ import typer
 
 from iasante.core.progress import console
 
-app = typer.Typer(help="CoIoT-19: connected-device monitoring of suspected COVID-19 patients.",
-                  no_args_is_help=True)
+app = typer.Typer(help="CoIoT-19: connected-device monitoring of suspected COVID-19 patients.", no_args_is_help=True)
 
 
 def _report(errors: list[str]) -> None:
@@ -39,8 +38,13 @@ def detect(
 
 @app.command()
 def news2(
-    input: Annotated[Path, typer.Option("--input", help="Vitals CSV: resp_rate,spo2,spo2_scale,on_oxygen,"
-                                        "systolic_bp,pulse,consciousness,temperature.")],
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            help="Vitals CSV: resp_rate,spo2,spo2_scale,on_oxygen,systolic_bp,pulse,consciousness,temperature.",
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="Output CSV: the input rows plus news2,risk.")],
 ) -> None:
     """NEWS2 (RCP 2017) of each row; invalid rows are reported on stderr, skipped, and the exit code is 2."""
@@ -65,10 +69,12 @@ def train(
     with fraction_bar("Training") as update:
         report = run_training(out or WEIGHTS_FILE, on_progress=update)
     model = report["model"]
-    console.print(f"held-out sensitivity {model['sensitivity']:.2f} "
-                  f"(95% CI {model['ci95']['sensitivity'][0]:.2f}–{model['ci95']['sensitivity'][1]:.2f}), "
-                  f"false alerts {model['false_alerts_per_month']:.2f}/person-month; "
-                  f"threshold {report['final_threshold']:.4f}")
+    console.print(
+        f"held-out sensitivity {model['sensitivity']:.2f} "
+        f"(95% CI {model['ci95']['sensitivity'][0]:.2f}–{model['ci95']['sensitivity'][1]:.2f}), "
+        f"false alerts {model['false_alerts_per_month']:.2f}/person-month; "
+        f"threshold {report['final_threshold']:.4f}"
+    )
 
 
 @app.command("patient-add")
@@ -112,8 +118,9 @@ def device_add(
 @app.command("import")
 def import_file(
     path: Annotated[Path, typer.Argument(help="File to import.")],
-    format: Annotated[str, typer.Option("--format", help="welltory, welltory-surveys, physionet or fhir.")
-                      ] = "welltory",
+    format: Annotated[
+        str, typer.Option("--format", help="welltory, welltory-surveys, physionet or fhir.")
+    ] = "welltory",
     device: Annotated[str, typer.Option(help="Registered device id (fhir only).")] = "",
     ward: Annotated[str, typer.Option(help="Ward of new patients.")] = "",
 ) -> None:
@@ -139,14 +146,20 @@ def import_file(
             result = files.import_fhir(session, who, path, device)
     console.print(", ".join(f"{k} {v}" for k, v in result.items() if k != "reason"))
     if result.get("dead"):
-        _report([f"{path}: {result.get('reason') or str(result['dead']) + ' reading(s) rejected'} "
-                 "(kept in the dead-letter table)"])
+        _report(
+            [
+                f"{path}: {result.get('reason') or str(result['dead']) + ' reading(s) rejected'} "
+                "(kept in the dead-letter table)"
+            ]
+        )
         raise typer.Exit(2)
 
 
 @app.command()
-def broker(port: Annotated[int, typer.Option(help="TCP port.")] = 1883,
-           host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1") -> None:
+def broker(
+    port: Annotated[int, typer.Option(help="TCP port.")] = 1883,
+    host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
+) -> None:
     """Run Mosquitto with the generated config (passwords, per-device ACL, persistence) until Ctrl-C."""
     from iasante.iot.broker import broker_dir, start_broker
 
@@ -191,8 +204,7 @@ def listen(
 @app.command()
 def simulate(
     source: Annotated[str, typer.Option(help="welltory or physionet.")] = "welltory",
-    speed: Annotated[float, typer.Option(help="Recorded seconds per wall second (0 = as fast as possible).")
-                     ] = 86400.0,
+    speed: Annotated[float, typer.Option(help="Recorded seconds per wall second (0 = as fast as possible).")] = 86400.0,
     limit: Annotated[int, typer.Option(help="Number of participants / ICU stays replayed.")] = 3,
     host: Annotated[str, typer.Option(help="Broker host.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Broker port.")] = 1883,

@@ -26,8 +26,7 @@ REQUIRED_NEWS2 = ("resp_rate", "spo2_pct", "systolic_bp", "hr_bpm", "temp_c")
 # and is then taken as the latest value, so a 1 Hz pulse stream does not re-score NEWS2 every second).
 SET_TRIGGERS = frozenset(NEWS2_METRICS) - {"hr_bpm"}
 VITAL_SET_WINDOW = timedelta(hours=4)  # a vital set = latest value of each parameter in the past 4 h
-DAILY_AGG = {"rhr_bpm": "avg", "hr_bpm": "avg", "steps": "sum", "spo2_pct": "avg", "temp_c": "avg",
-             "sleep_h": "sum"}
+DAILY_AGG = {"rhr_bpm": "avg", "hr_bpm": "avg", "steps": "sum", "spo2_pct": "avg", "temp_c": "avg", "sleep_h": "sum"}
 HISTORY_DAYS = 45  # daily history fed to the detector (baseline window 30 d + margin)
 ACVPU = "ACVPU"
 
@@ -40,9 +39,11 @@ def news2_for(session: Session, patient: Patient, since: datetime) -> list[Score
     """Score every complete vital set with a reading at or after ``since``; alert when risk is not low."""
     rows = session.execute(
         select(Reading.ts, Reading.metric, Reading.value)
-        .where(Reading.patient_id == patient.id, Reading.metric.in_(NEWS2_METRICS),
-               Reading.ts >= since - VITAL_SET_WINDOW)
-        .order_by(Reading.ts)).all()
+        .where(
+            Reading.patient_id == patient.id, Reading.metric.in_(NEWS2_METRICS), Reading.ts >= since - VITAL_SET_WINDOW
+        )
+        .order_by(Reading.ts)
+    ).all()
     if not set(REQUIRED_NEWS2) <= {r.metric for r in rows}:
         return []  # no complete vital set possible: skip the scan (high-rate heart-rate streams)
     latest: dict[str, tuple[datetime, float]] = {}
@@ -59,9 +60,16 @@ def news2_for(session: Session, patient: Patient, since: datetime) -> list[Score
     scores = []
     for ts, values in list(complete.items())[-50:]:
         assumed = [m for m in ("on_oxygen", "consciousness") if m not in values]
-        vitals = VitalSet(values["resp_rate"], values["spo2_pct"], patient.spo2_scale,
-                          bool(values.get("on_oxygen", 0)), values["systolic_bp"], values["hr_bpm"],
-                          ACVPU[int(values.get("consciousness", 0))], values["temp_c"])
+        vitals = VitalSet(
+            values["resp_rate"],
+            values["spo2_pct"],
+            patient.spo2_scale,
+            bool(values.get("on_oxygen", 0)),
+            values["systolic_bp"],
+            values["hr_bpm"],
+            ACVPU[int(values.get("consciousness", 0))],
+            values["temp_c"],
+        )
         parts = parameter_scores(vitals)
         total = sum(parts.values())
         risk = risk_band(total, 3 in parts.values())
@@ -79,7 +87,8 @@ def daily_frame(session: Session, patient_id: int, since_day: datetime) -> pd.Da
     rows = session.execute(
         select(day.label("day"), Reading.metric, func.avg(Reading.value), func.sum(Reading.value))
         .where(Reading.patient_id == patient_id, Reading.metric.in_(DAILY_AGG), Reading.ts >= since_day)
-        .group_by(day, Reading.metric)).all()
+        .group_by(day, Reading.metric)
+    ).all()
     records: dict[str, dict[str, float]] = {}
     for d, metric, avg, total in rows:
         records.setdefault(str(d), {})[metric] = float(total if DAILY_AGG[metric] == "sum" else avg)
@@ -91,8 +100,9 @@ def daily_frame(session: Session, patient_id: int, since_day: datetime) -> pd.Da
     return frame.sort_values("day").reset_index(drop=True)
 
 
-def early_alerts_for(session: Session, patient_id: int, since: datetime, detector: EarlyWarningDetector
-                     ) -> pd.DataFrame:
+def early_alerts_for(
+    session: Session, patient_id: int, since: datetime, detector: EarlyWarningDetector
+) -> pd.DataFrame:
     """Run the detector on the patient's recent daily history; store alerts for days ≥ ``since``'s day."""
     first_day = datetime(since.year, since.month, since.day, tzinfo=UTC)
     daily = daily_frame(session, patient_id, first_day - timedelta(days=HISTORY_DAYS))
@@ -141,8 +151,12 @@ class EarlyAlertThrottle:
         return len(pending)
 
 
-def update_patients(session: Session, result: IngestResult, detector: EarlyWarningDetector | None,
-                    throttle: EarlyAlertThrottle | None = None) -> None:
+def update_patients(
+    session: Session,
+    result: IngestResult,
+    detector: EarlyWarningDetector | None,
+    throttle: EarlyAlertThrottle | None = None,
+) -> None:
     """Recompute NEWS2 (new vital sets) and early alerts (new daily data) for the patients of a batch."""
     if result.since is None:
         return
@@ -150,24 +164,31 @@ def update_patients(session: Session, result: IngestResult, detector: EarlyWarni
         metrics = result.metrics.get(patient.id, set())
         if metrics & SET_TRIGGERS:
             news2_for(session, patient, result.since)
-        if detector is not None and metrics & set(DAILY_AGG) and (
-                throttle is None or throttle.due(patient.id, result.since)):
+        if (
+            detector is not None
+            and metrics & set(DAILY_AGG)
+            and (throttle is None or throttle.due(patient.id, result.since))
+        ):
             early_alerts_for(session, patient.id, result.since, detector)
 
 
-def process_batch(session: Session, messages: list[Message], devices: dict[str, int] | None,
-                  detector: EarlyWarningDetector | None, throttle: EarlyAlertThrottle | None = None
-                  ) -> IngestResult:
+def process_batch(
+    session: Session,
+    messages: list[Message],
+    devices: dict[str, int] | None,
+    detector: EarlyWarningDetector | None,
+    throttle: EarlyAlertThrottle | None = None,
+) -> IngestResult:
     """Store a batch of messages and recompute what they change, in the caller's transaction."""
     result = store_batch(session, messages, devices)
     update_patients(session, result, detector, throttle)
     return result
 
 
-def _upsert_score(session: Session, patient_id: int, kind: str, ts: datetime, value: float, risk: str,
-                  detail: dict[str, Any]) -> Score:
-    score = session.scalar(select(Score).where(Score.patient_id == patient_id, Score.kind == kind,
-                                               Score.ts == ts))
+def _upsert_score(
+    session: Session, patient_id: int, kind: str, ts: datetime, value: float, risk: str, detail: dict[str, Any]
+) -> Score:
+    score = session.scalar(select(Score).where(Score.patient_id == patient_id, Score.kind == kind, Score.ts == ts))
     if score is None:
         score = Score(patient_id=patient_id, kind=kind, ts=ts)
         session.add(score)
@@ -176,8 +197,7 @@ def _upsert_score(session: Session, patient_id: int, kind: str, ts: datetime, va
 
 
 def _upsert_alert(session: Session, patient_id: int, kind: str, ts: datetime, score: float, text: str) -> None:
-    alert = session.scalar(select(Alert).where(Alert.patient_id == patient_id, Alert.kind == kind,
-                                               Alert.ts == ts))
+    alert = session.scalar(select(Alert).where(Alert.patient_id == patient_id, Alert.kind == kind, Alert.ts == ts))
     if alert is None:
         session.add(Alert(patient_id=patient_id, kind=kind, ts=ts, score=score, explanation=text[:500]))
         session.flush()
@@ -194,11 +214,13 @@ def covid_suspicion(latest: dict[str, float], recent_early_alert: bool) -> tuple
     aid, not a validated diagnostic.
     """
     points, reasons = 0, []
-    rules = [("symptom_score", lambda v: min(int(v), 4), "symptoms reported"),
-             ("temp_c", lambda v: 2 if v >= 37.8 else 0, "fever"),
-             ("spo2_pct", lambda v: 2 if v <= 94 else 0, "low SpO2"),
-             ("hr_bpm", lambda v: 1 if v >= 100 else 0, "tachycardia"),
-             ("resp_rate", lambda v: 1 if v >= 21 else 0, "fast breathing")]
+    rules = [
+        ("symptom_score", lambda v: min(int(v), 4), "symptoms reported"),
+        ("temp_c", lambda v: 2 if v >= 37.8 else 0, "fever"),
+        ("spo2_pct", lambda v: 2 if v <= 94 else 0, "low SpO2"),
+        ("hr_bpm", lambda v: 1 if v >= 100 else 0, "tachycardia"),
+        ("resp_rate", lambda v: 1 if v >= 21 else 0, "fast breathing"),
+    ]
     for metric, rule, label in rules:
         if metric in latest and (p := rule(latest[metric])):
             points += p

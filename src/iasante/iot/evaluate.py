@@ -54,23 +54,34 @@ def per_participant(labelled: pd.DataFrame) -> pd.DataFrame:
         window = data[data["in_window"]]
         alerts_in_window = window[window["alert"] == 1]
         away = data[data["away"]]
-        rows.append({
-            "user_code": user,
-            "evaluable": _enough(data),
-            "evaluable_hr": _enough(data[data["has_hr"]]) if "has_hr" in data else False,
-            "detected": bool(len(alerts_in_window)),
-            "first_alert_rel_day": float(alerts_in_window["rel_day"].min()) if len(alerts_in_window) else np.nan,
-            "away_days": int(len(away)),
-            "away_alert_days": int(away["alert"].sum()),
-        })
-    return pd.DataFrame(rows, columns=["user_code", "evaluable", "evaluable_hr", "detected", "first_alert_rel_day",
-                                       "away_days", "away_alert_days"])
+        rows.append(
+            {
+                "user_code": user,
+                "evaluable": _enough(data),
+                "evaluable_hr": _enough(data[data["has_hr"]]) if "has_hr" in data else False,
+                "detected": bool(len(alerts_in_window)),
+                "first_alert_rel_day": float(alerts_in_window["rel_day"].min()) if len(alerts_in_window) else np.nan,
+                "away_days": int(len(away)),
+                "away_alert_days": int(away["alert"].sum()),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "user_code",
+            "evaluable",
+            "evaluable_hr",
+            "detected",
+            "first_alert_rel_day",
+            "away_days",
+            "away_alert_days",
+        ],
+    )
 
 
 def _enough(days: pd.DataFrame) -> bool:
     """``MIN_BASELINE_DAYS`` days before the window and ``MIN_WINDOW_DAYS`` days inside it."""
-    return bool((days["rel_day"] < WINDOW[0]).sum() >= MIN_BASELINE_DAYS
-                and days["in_window"].sum() >= MIN_WINDOW_DAYS)
+    return bool((days["rel_day"] < WINDOW[0]).sum() >= MIN_BASELINE_DAYS and days["in_window"].sum() >= MIN_WINDOW_DAYS)
 
 
 def summarise(per_user: pd.DataFrame) -> dict[str, float]:
@@ -84,7 +95,8 @@ def summarise(per_user: pd.DataFrame) -> dict[str, float]:
         "n_evaluable_hr": int(len(ev_hr)),
         "sensitivity_hr": float(ev_hr["detected"].mean()) if len(ev_hr) else float("nan"),
         "false_alerts_per_month": float(per_user["away_alert_days"].sum() / away_days * 30) if away_days else 0.0,
-        "median_first_alert_rel_day": float(ev["first_alert_rel_day"].median()) if ev["detected"].any()
+        "median_first_alert_rel_day": float(ev["first_alert_rel_day"].median())
+        if ev["detected"].any()
         else float("nan"),
         "away_person_months": float(away_days / 30),
     }
@@ -125,5 +137,8 @@ def choose_threshold(scores: np.ndarray, labelled: pd.DataFrame, max_false_per_m
 def evaluate_alerts(labelled: pd.DataFrame, seed: int = 0, n_boot: int = 2000) -> dict[str, Any]:
     """Summary and bootstrap CIs of a labelled frame with ``alert`` and ``has_data``."""
     per_user = per_participant(labelled)
-    return {**summarise(per_user), "ci95": bootstrap_ci(per_user, n_boot=n_boot, seed=seed),
-            "per_participant": per_user.to_dict(orient="records")}
+    return {
+        **summarise(per_user),
+        "ci95": bootstrap_ci(per_user, n_boot=n_boot, seed=seed),
+        "per_participant": per_user.to_dict(orient="records"),
+    }

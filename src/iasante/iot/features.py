@@ -47,8 +47,16 @@ SIGNALS = (
 )
 SIGNAL_NAMES = tuple(s.name for s in SIGNALS)
 FEATURES = (
-    "z_rhr_bpm", "z_hr_avg_bpm", "z_steps", "z_spo2_pct", "z_temp_c", "z_sleep_h",
-    "hr_z", "rhr_diff_3d", "cusum_hr", "steps_3d",
+    "z_rhr_bpm",
+    "z_hr_avg_bpm",
+    "z_steps",
+    "z_spo2_pct",
+    "z_temp_c",
+    "z_sleep_h",
+    "hr_z",
+    "rhr_diff_3d",
+    "cusum_hr",
+    "steps_3d",
 )
 
 

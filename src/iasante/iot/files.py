@@ -26,11 +26,24 @@ from iasante.iot.io import read_csv, read_wearables
 from iasante.iot.service import add_device, add_patient, detector_or_none, ingest_payload
 
 # PhysioNet 2012 parameter → metric (invasive systolic BP preferred; the non-invasive one fills gaps).
-PHYSIONET_METRICS = {"HR": "hr_bpm", "RespRate": "resp_rate", "Temp": "temp_c", "SaO2": "spo2_pct",
-                     "SysABP": "systolic_bp", "NISysABP": "systolic_bp", "GCS": "consciousness",
-                     "FiO2": "on_oxygen", "MechVent": "on_oxygen"}
-WELLTORY_TO_METRIC = {"rhr_bpm": "rhr_bpm", "hr_avg_bpm": "hr_bpm", "steps": "steps", "spo2_pct": "spo2_pct",
-                      "temp_c": "temp_c"}
+PHYSIONET_METRICS = {
+    "HR": "hr_bpm",
+    "RespRate": "resp_rate",
+    "Temp": "temp_c",
+    "SaO2": "spo2_pct",
+    "SysABP": "systolic_bp",
+    "NISysABP": "systolic_bp",
+    "GCS": "consciousness",
+    "FiO2": "on_oxygen",
+    "MechVent": "on_oxygen",
+}
+WELLTORY_TO_METRIC = {
+    "rhr_bpm": "rhr_bpm",
+    "hr_avg_bpm": "hr_bpm",
+    "steps": "steps",
+    "spo2_pct": "spo2_pct",
+    "temp_c": "temp_c",
+}
 
 
 @dataclass(frozen=True)
@@ -60,12 +73,14 @@ def welltory_replay(path: Path, users: list[str] | None = None) -> Iterator[Repl
     if users:
         daily = daily[daily["user_code"].isin(users)]
     for row in daily.sort_values(["day", "user_code"]).itertuples(index=False):
-        values = {WELLTORY_TO_METRIC[k]: float(getattr(row, k)) for k in WELLTORY_TO_METRIC
-                  if pd.notna(getattr(row, k))}
+        values = {
+            WELLTORY_TO_METRIC[k]: float(getattr(row, k)) for k in WELLTORY_TO_METRIC if pd.notna(getattr(row, k))
+        }
         if values:
             at = row.day.to_pydatetime().replace(hour=12, tzinfo=UTC)
-            yield Replay(at, f"WELLTORY-{row.user_code}", f"wt-{row.user_code}",
-                         {"ts": at.isoformat(), "values": values})
+            yield Replay(
+                at, f"WELLTORY-{row.user_code}", f"wt-{row.user_code}", {"ts": at.isoformat(), "values": values}
+            )
 
 
 def welltory_survey_replay(path: Path) -> Iterator[Replay]:
@@ -80,8 +95,12 @@ def welltory_survey_replay(path: Path) -> Iterator[Replay]:
     present = frame.assign(day=days, present=(values >= 2).astype(int))
     for (user, day), group in present.groupby(["user_code", "day"], sort=True):
         at = day.to_pydatetime().replace(hour=18, tzinfo=UTC)
-        yield Replay(at, f"WELLTORY-{user}", f"wt-{user}",
-                     {"ts": at.isoformat(), "values": {"symptom_score": float(group["present"].sum())}})
+        yield Replay(
+            at,
+            f"WELLTORY-{user}",
+            f"wt-{user}",
+            {"ts": at.isoformat(), "values": {"symptom_score": float(group["present"].sum())}},
+        )
 
 
 def physionet_replay(path: Path, start: datetime, records: list[str] | None = None) -> Iterator[Replay]:
@@ -112,21 +131,26 @@ def physionet_replay(path: Path, start: datetime, records: list[str] | None = No
         yield Replay(at, f"PHYSIONET-{record}", f"icu-{record}", {"ts": at.isoformat(), "values": vals})
 
 
-def _import(session: Session, who: Principal, replays: Iterator[Replay], ward: str, demo: bool
-            ) -> dict[str, int]:
+def _import(session: Session, who: Principal, replays: Iterator[Replay], ward: str, demo: bool) -> dict[str, int]:
     by_device: dict[str, list[Replay]] = {}
     for replay in replays:
         by_device.setdefault(replay.device_id, []).append(replay)
     totals = {"patients": 0, "stored": 0, "duplicates": 0, "dead": 0}
     detector = detector_or_none()
     for device_id, items in by_device.items():
-        patient = add_patient(session, who, items[0].patient_id,
-                              label=("Demo " if demo else "") + items[0].patient_id.split("-", 1)[0].title(),
-                              ward=ward)
+        patient = add_patient(
+            session,
+            who,
+            items[0].patient_id,
+            label=("Demo " if demo else "") + items[0].patient_id.split("-", 1)[0].title(),
+            ward=ward,
+        )
         if session.scalar(select(Device).where(Device.device_id == device_id)) is None:
             add_device(session, who, device_id, patient, update_broker=False)
-        messages = [Message("file", f"iasante/devices/{device_id}/readings", device_id,
-                            json.dumps(r.payload).encode()) for r in items]
+        messages = [
+            Message("file", f"iasante/devices/{device_id}/readings", device_id, json.dumps(r.payload).encode())
+            for r in items
+        ]
         result = process_batch(session, messages, None, detector)
         totals["patients"] += 1
         totals["stored"] += result.stored
@@ -135,20 +159,21 @@ def _import(session: Session, who: Principal, replays: Iterator[Replay], ward: s
     return totals
 
 
-def import_welltory(session: Session, who: Principal, path: Path, ward: str = "", demo: bool = False
-                    ) -> dict[str, int]:
+def import_welltory(session: Session, who: Principal, path: Path, ward: str = "", demo: bool = False) -> dict[str, int]:
     """Import a Welltory ``wearables.csv`` (one patient and device per ``user_code``)."""
     return _import(session, who, welltory_replay(path), ward, demo)
 
 
-def import_welltory_surveys(session: Session, who: Principal, path: Path, ward: str = "", demo: bool = False
-                            ) -> dict[str, int]:
+def import_welltory_surveys(
+    session: Session, who: Principal, path: Path, ward: str = "", demo: bool = False
+) -> dict[str, int]:
     """Import a Welltory ``surveys.csv`` as daily symptom counts (feeds the COVID-19 suspicion score)."""
     return _import(session, who, welltory_survey_replay(path), ward, demo)
 
 
-def import_physionet(session: Session, who: Principal, path: Path, start: datetime, ward: str = "",
-                     demo: bool = False) -> dict[str, int]:
+def import_physionet(
+    session: Session, who: Principal, path: Path, start: datetime, ward: str = "", demo: bool = False
+) -> dict[str, int]:
     """Import PhysioNet 2012 long-format vitals (one patient and device per ``RecordID``)."""
     return _import(session, who, physionet_replay(path, start), ward, demo)
 

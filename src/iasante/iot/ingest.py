@@ -66,8 +66,7 @@ class Message:
 def device_of_topic(topic: str) -> tuple[str, str]:
     """``iasante/devices/<id>/<kind>`` → (device_id, kind); raises on any other topic."""
     parts = topic.split("/")
-    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_PREFIX or not parts[2] or parts[3] not in ("readings",
-                                                                                                    "fhir"):
+    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_PREFIX or not parts[2] or parts[3] not in ("readings", "fhir"):
         raise InputDataError(f"topic {topic!r}: expected {TOPIC_PREFIX}/<device_id>/readings or .../fhir")
     return parts[2], parts[3]
 
@@ -107,8 +106,11 @@ def parse_json(payload: Any) -> list[tuple[str, datetime, float]]:
         if not isinstance(item, dict) or "ts" not in item:
             raise InputDataError("each reading needs an object with 'ts' and 'metric'/'value' or 'values'")
         ts = parse_time(item["ts"])
-        pairs = item["values"].items() if isinstance(item.get("values"), dict) else [
-            (item.get("metric"), item.get("value"))]
+        pairs = (
+            item["values"].items()
+            if isinstance(item.get("values"), dict)
+            else [(item.get("metric"), item.get("value"))]
+        )
         for metric, value in pairs:
             if metric == "on_oxygen" and isinstance(value, bool):
                 value = int(value)
@@ -132,8 +134,9 @@ def parse_fhir(payload: Any) -> list[tuple[str, datetime, float]]:
         else:
             resources = [Observation.model_validate(payload)]
     except ValidationError as exc:
-        raise InputDataError(f"invalid FHIR resource: {str(exc).splitlines()[0]}; "
-                             f"{' '.join(str(exc).splitlines()[1:3])}") from None
+        raise InputDataError(
+            f"invalid FHIR resource: {str(exc).splitlines()[0]}; {' '.join(str(exc).splitlines()[1:3])}"
+        ) from None
     readings = []
     for obs in resources:
         if getattr(obs, "__resource_type__", "") != "Observation":
@@ -202,8 +205,10 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
         with cursor.copy(f"COPY iot_reading_in ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(tuple(row[c] for c in _COLUMNS))
-        cursor.execute(f"INSERT INTO iot_reading ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
-                       "FROM iot_reading_in ON CONFLICT (device_id, metric, ts) DO NOTHING")
+        cursor.execute(
+            f"INSERT INTO iot_reading ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
+            "FROM iot_reading_in ON CONFLICT (device_id, metric, ts) DO NOTHING"
+        )
         inserted = cursor.rowcount
         cursor.execute("TRUNCATE iot_reading_in")
         return int(inserted)
@@ -216,8 +221,7 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(session.connection().execute(stmt.returning(table.c.id), rows).all())
 
 
-def store_batch(session: Session, messages: list[Message], devices: dict[str, int] | None = None
-                ) -> IngestResult:
+def store_batch(session: Session, messages: list[Message], devices: dict[str, int] | None = None) -> IngestResult:
     """Parse and store a batch in the caller's transaction (so an MQTT ack can follow the commit).
 
     Args:
@@ -230,25 +234,48 @@ def store_batch(session: Session, messages: list[Message], devices: dict[str, in
     for msg in messages:
         try:
             if msg.device_id not in devices:
-                device = session.scalar(select(Device).where(Device.device_id == msg.device_id,
-                                                             Device.active.is_(True)))
+                device = session.scalar(
+                    select(Device).where(Device.device_id == msg.device_id, Device.active.is_(True))
+                )
                 if device is None:
                     raise InputDataError(f"device {msg.device_id!r} is not registered or not active")
                 devices[msg.device_id] = device.patient_id
             patient_id = devices[msg.device_id]
             for metric, ts, value in parse_message(msg):
-                rows.append({"patient_id": patient_id, "device_id": msg.device_id, "metric": metric, "ts": ts,
-                             "value": value, "source": msg.source, "received_at": now})
+                rows.append(
+                    {
+                        "patient_id": patient_id,
+                        "device_id": msg.device_id,
+                        "metric": metric,
+                        "ts": ts,
+                        "value": value,
+                        "source": msg.source,
+                        "received_at": now,
+                    }
+                )
             patients.add(patient_id)
         except InputDataError as exc:
-            dead.append({"received_at": now, "source": msg.source, "topic": msg.topic[:200],
-                         "device_id": msg.device_id[:64], "payload": msg.payload.decode("utf-8", "replace")[:20000],
-                         "reason": str(exc)[:500]})
+            dead.append(
+                {
+                    "received_at": now,
+                    "source": msg.source,
+                    "topic": msg.topic[:200],
+                    "device_id": msg.device_id[:64],
+                    "payload": msg.payload.decode("utf-8", "replace")[:20000],
+                    "reason": str(exc)[:500],
+                }
+            )
     stored = _insert_ignore(session, rows) if rows else 0
     if dead:
         session.execute(insert(DeadLetter), dead)
     metrics: dict[int, set[str]] = {}
     for row in rows:
         metrics.setdefault(row["patient_id"], set()).add(row["metric"])
-    return IngestResult(stored=stored, duplicates=len(rows) - stored, dead=len(dead), patients=patients,
-                        since=min((r["ts"] for r in rows), default=None), metrics=metrics)
+    return IngestResult(
+        stored=stored,
+        duplicates=len(rows) - stored,
+        dead=len(dead),
+        patients=patients,
+        since=min((r["ts"] for r in rows), default=None),
+        metrics=metrics,
+    )

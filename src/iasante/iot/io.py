@@ -21,10 +21,14 @@ WELLTORY_COLUMNS = {
     "body_temperature_avg": "temp_c",
 }
 # Daily values outside these bounds are sensor artefacts (e.g. a 10 bpm "minimum"), read as not measured.
-PLAUSIBLE_DAILY = {"rhr_bpm": (25, 220), "hr_avg_bpm": (25, 220), "steps": (0, 100_000), "spo2_pct": (50, 100),
-                   "temp_c": (30, 43)}
-NEWS2_COLUMNS = ("resp_rate", "spo2", "spo2_scale", "on_oxygen", "systolic_bp", "pulse", "consciousness",
-                 "temperature")
+PLAUSIBLE_DAILY = {
+    "rhr_bpm": (25, 220),
+    "hr_avg_bpm": (25, 220),
+    "steps": (0, 100_000),
+    "spo2_pct": (50, 100),
+    "temp_c": (30, 43),
+}
+NEWS2_COLUMNS = ("resp_rate", "spo2", "spo2_scale", "on_oxygen", "systolic_bp", "pulse", "consciousness", "temperature")
 
 
 def read_csv(path: Path, required: tuple[str, ...], what: str) -> pd.DataFrame:
@@ -41,8 +45,10 @@ def read_csv(path: Path, required: tuple[str, ...], what: str) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise InputDataError(f"{path}: missing column(s) {', '.join(missing)} for a {what} file "
-                             f"(found: {', '.join(frame.columns[:12]) or 'none'})")
+        raise InputDataError(
+            f"{path}: missing column(s) {', '.join(missing)} for a {what} file "
+            f"(found: {', '.join(frame.columns[:12]) or 'none'})"
+        )
     return frame
 
 

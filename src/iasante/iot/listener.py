@@ -46,8 +46,15 @@ class Listener:
         client_id: fixed, so the broker keeps the session and its queued messages while we are away.
     """
 
-    def __init__(self, host: str, port: int, username: str | None = None, password: str | None = None,
-                 detector: EarlyWarningDetector | None = None, client_id: str = CLIENT_ID) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str | None = None,
+        password: str | None = None,
+        detector: EarlyWarningDetector | None = None,
+        client_id: str = CLIENT_ID,
+    ) -> None:
         import paho.mqtt.client as mqtt
 
         self.stats = ListenerStats()
@@ -57,8 +64,13 @@ class Listener:
         self._devices: dict[str, int] = {}
         self._throttle = EarlyAlertThrottle()
         self._subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
-                                  protocol=mqtt.MQTTv311, manual_ack=True)
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
         if username:
             self.client.username_pw_set(username, password)
         self.client.max_inflight_messages_set(1000)

@@ -99,10 +99,18 @@ class EarlyWarningDetector:
         score = self.predict_proba_features(feats)
         alert = (score >= self.threshold).astype(int)
         tails = self.tail_probabilities(feats) if len(feats) else np.ones((0, len(self.statistics)))
-        explanation = [self.explain(row, p) if a else ""
-                       for (_, row), p, a in zip(feats.iterrows(), tails, alert, strict=True)]
-        return pd.DataFrame({"user_code": feats["user_code"], "day": feats["day"], "score": score,
-                             "alert": alert, "explanation": explanation})
+        explanation = [
+            self.explain(row, p) if a else "" for (_, row), p, a in zip(feats.iterrows(), tails, alert, strict=True)
+        ]
+        return pd.DataFrame(
+            {
+                "user_code": feats["user_code"],
+                "day": feats["day"],
+                "score": score,
+                "alert": alert,
+                "explanation": explanation,
+            }
+        )
 
     def explain(self, row: pd.Series, tails: np.ndarray, top: int = 2) -> str:
         """Plain words for the statistics that moved most, e.g.
@@ -118,8 +126,11 @@ class EarlyWarningDetector:
 
     def to_dict(self) -> dict[str, Any]:
         self._check()
-        return {"statistics": list(self.statistics), "threshold": self.threshold,
-                "reference": {k: [round(float(v), 5) for v in ref] for k, ref in self.reference_.items()}}
+        return {
+            "statistics": list(self.statistics),
+            "threshold": self.threshold,
+            "reference": {k: [round(float(v), 5) for v in ref] for k, ref in self.reference_.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EarlyWarningDetector:
@@ -143,8 +154,12 @@ def load_detector(path: Path = WEIGHTS_FILE) -> EarlyWarningDetector:
 
 
 _SIGNAL_OF_FEATURE = {f"z_{s.name}": s for s in SIGNALS}
-_COMPOSITE = {"hr_z": ("heart rate vs personal baseline", "SD"), "rhr_diff_3d": ("3-day heart-rate rise", "SD"),
-              "cusum_hr": ("sustained heart-rate excess (CuSum)", ""), "steps_3d": ("3-day activity drop", "SD")}
+_COMPOSITE = {
+    "hr_z": ("heart rate vs personal baseline", "SD"),
+    "rhr_diff_3d": ("3-day heart-rate rise", "SD"),
+    "cusum_hr": ("sustained heart-rate excess (CuSum)", ""),
+    "steps_3d": ("3-day activity drop", "SD"),
+}
 
 
 def _describe(name: str, row: pd.Series) -> str:

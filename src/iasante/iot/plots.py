@@ -7,14 +7,21 @@ import io
 from datetime import datetime
 from typing import Any
 
-PANELS = (("hr_bpm", "Heart rate (bpm)", "#b3261e"), ("spo2_pct", "SpO2 (%)", "#0b5cad"),
-          ("temp_c", "Temperature (°C)", "#b06000"), ("steps", "Steps", "#137333"))
+PANELS = (
+    ("hr_bpm", "Heart rate (bpm)", "#b3261e"),
+    ("spo2_pct", "SpO2 (%)", "#0b5cad"),
+    ("temp_c", "Temperature (°C)", "#b06000"),
+    ("steps", "Steps", "#137333"),
+)
 ALERT_COLOURS = {"presymptomatic": "#7b1fa2", "news2": "#d93025"}
 
 
-def render_patient_svg(series: dict[str, list[tuple[datetime, float]]],
-                       bands: dict[str, list[tuple[datetime, float, float, float]]],
-                       alerts: list[Any], title: str = "") -> bytes:
+def render_patient_svg(
+    series: dict[str, list[tuple[datetime, float]]],
+    bands: dict[str, list[tuple[datetime, float, float, float]]],
+    alerts: list[Any],
+    title: str = "",
+) -> bytes:
     """SVG bytes of the four panels.
 
     Args:
@@ -34,8 +41,15 @@ def render_patient_svg(series: dict[str, list[tuple[datetime, float]]],
         band = bands.get(metric, [])
         if band:
             days = [b[0] for b in band]
-            ax.fill_between(days, [b[2] for b in band], [b[3] for b in band], color=colour, alpha=0.12,
-                            step="mid", label="personal baseline ±2 SD")
+            ax.fill_between(
+                days,
+                [b[2] for b in band],
+                [b[3] for b in band],
+                color=colour,
+                alpha=0.12,
+                step="mid",
+                label="personal baseline ±2 SD",
+            )
             ax.plot(days, [b[1] for b in band], color=colour, alpha=0.4, lw=1, ls="--", drawstyle="steps-mid")
         points = series.get(metric, [])
         if points:

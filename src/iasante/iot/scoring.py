@@ -14,6 +14,7 @@ from iasante.iot.news2 import VitalSet, score_news2, validate_vitals
 
 def parse_vital_row(row: dict[str, str]) -> VitalSet:
     """One CSV/JSON row of text values → a validated :class:`VitalSet` (error names the bad column)."""
+
     def number(name: str) -> float:
         text = str(row.get(name, "")).strip()
         try:
@@ -30,9 +31,13 @@ def parse_vital_row(row: dict[str, str]) -> VitalSet:
     if oxygen_text.lower() not in ("0", "1", "0.0", "1.0", "true", "false"):
         raise InputDataError(f"on_oxygen={oxygen_text!r}: must be 0 (air) or 1 (oxygen)")
     vitals = VitalSet(
-        resp_rate=number("resp_rate"), spo2=number("spo2"), spo2_scale=int(float(scale_text)),
-        on_oxygen=oxygen_text.lower() in ("1", "1.0", "true"), systolic_bp=number("systolic_bp"),
-        pulse=number("pulse"), consciousness=str(row.get("consciousness", "")).strip().upper(),
+        resp_rate=number("resp_rate"),
+        spo2=number("spo2"),
+        spo2_scale=int(float(scale_text)),
+        on_oxygen=oxygen_text.lower() in ("1", "1.0", "true"),
+        systolic_bp=number("systolic_bp"),
+        pulse=number("pulse"),
+        consciousness=str(row.get("consciousness", "")).strip().upper(),
         temperature=number("temperature"),
     )
     validate_vitals(vitals)
@@ -62,8 +67,9 @@ def score_vitals_file(input_path: Path, out_path: Path) -> tuple[int, list[str]]
     return len(out), errors
 
 
-def detect_file(wearables: Path, participants: Path, out_path: Path, explain: bool = False
-                ) -> tuple[pd.DataFrame, list[str]]:
+def detect_file(
+    wearables: Path, participants: Path, out_path: Path, explain: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
     """Score every user-day of a Welltory wearables file using only data up to that day.
 
     Returns:
@@ -72,8 +78,11 @@ def detect_file(wearables: Path, participants: Path, out_path: Path, explain: bo
     daily = read_wearables(wearables)
     known = set(read_participants(participants)["user_code"])
     unknown = sorted(set(daily["user_code"]) - known)
-    warnings = [f"{wearables}: {len(unknown)} user_code(s) not in {participants} (scored anyway): "
-                f"{', '.join(unknown[:5])}"] if unknown else []
+    warnings = (
+        [f"{wearables}: {len(unknown)} user_code(s) not in {participants} (scored anyway): {', '.join(unknown[:5])}"]
+        if unknown
+        else []
+    )
     result = load_detector().detect(daily)
     result["day"] = result["day"].dt.strftime("%Y-%m-%d")
     result["score"] = result["score"].round(4)

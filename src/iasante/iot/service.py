@@ -51,13 +51,17 @@ def system_status() -> dict[str, str]:
         det = get_detector()
     except ModelNotReadyError as exc:
         return {"state": "no_model", "detail": str(exc)}
-    return {"state": "ready", "detail": f"NEWS2 (RCP 2017) + early-warning detector, alert threshold "
-                                        f"{det.threshold:.4f} (≤ 0.9 false alerts/person-month on training)"}
+    return {
+        "state": "ready",
+        "detail": f"NEWS2 (RCP 2017) + early-warning detector, alert threshold "
+        f"{det.threshold:.4f} (≤ 0.9 false alerts/person-month on training)",
+    }
 
 
 # ---------------------------------------------------------------- patients and devices
-def add_patient(session: Session, who: Principal, patient_id: str, label: str = "", ward: str = "",
-                spo2_scale: int = 1) -> Patient:
+def add_patient(
+    session: Session, who: Principal, patient_id: str, label: str = "", ward: str = "", spo2_scale: int = 1
+) -> Patient:
     """Register a monitored patient (idempotent on the pseudonym of ``patient_id``)."""
     if spo2_scale not in (1, 2):
         raise InputDataError(f"spo2_scale {spo2_scale!r}: must be 1 or 2")
@@ -71,8 +75,14 @@ def add_patient(session: Session, who: Principal, patient_id: str, label: str = 
     return patient
 
 
-def add_device(session: Session, who: Principal, device_id: str, patient: Patient, kind: str = "wearable",
-               update_broker: bool = True) -> str:
+def add_device(
+    session: Session,
+    who: Principal,
+    device_id: str,
+    patient: Patient,
+    kind: str = "wearable",
+    update_broker: bool = True,
+) -> str:
     """Register (or re-key) a device for ``patient``; returns its new password (shown once, stored hashed).
 
     The broker's password file gets the same credentials and a running broker reloads them.
@@ -101,23 +111,37 @@ def find_patient(session: Session, pseudo: str) -> Patient:
 
 
 # ---------------------------------------------------------------- ingestion (HTTP API and files)
-def ingest_payload(session: Session, who: Principal, device_id: str, payload: bytes, kind: str = "readings",
-                   source: str = "http") -> dict[str, int]:
+def ingest_payload(
+    session: Session, who: Principal, device_id: str, payload: bytes, kind: str = "readings", source: str = "http"
+) -> dict[str, int]:
     """Store one JSON or FHIR payload for a registered device (HTTP API), returning the batch counters."""
     topic = f"iasante/devices/{device_id}/{kind}"
     result = process_batch(session, [Message(source, topic, device_id, payload)], None, detector_or_none())
-    audit.record(session, who.username, "create", "iot_reading", device_id, ip=who.ip,
-                 detail=f"stored={result.stored} duplicates={result.duplicates} dead={result.dead}")
+    audit.record(
+        session,
+        who.username,
+        "create",
+        "iot_reading",
+        device_id,
+        ip=who.ip,
+        detail=f"stored={result.stored} duplicates={result.duplicates} dead={result.dead}",
+    )
     return {"stored": result.stored, "duplicates": result.duplicates, "dead": result.dead}
 
 
 # ---------------------------------------------------------------- ward list and patient view
 def _latest_values(session: Session, patient_id: int, since: datetime) -> dict[str, float]:
-    sub = (select(Reading.metric, func.max(Reading.ts).label("ts"))
-           .where(Reading.patient_id == patient_id, Reading.ts >= since).group_by(Reading.metric).subquery())
-    rows = session.execute(select(Reading.metric, Reading.value).join(
-        sub, (Reading.metric == sub.c.metric) & (Reading.ts == sub.c.ts))
-        .where(Reading.patient_id == patient_id)).all()
+    sub = (
+        select(Reading.metric, func.max(Reading.ts).label("ts"))
+        .where(Reading.patient_id == patient_id, Reading.ts >= since)
+        .group_by(Reading.metric)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Reading.metric, Reading.value)
+        .join(sub, (Reading.metric == sub.c.metric) & (Reading.ts == sub.c.ts))
+        .where(Reading.patient_id == patient_id)
+    ).all()
     return {metric: value for metric, value in rows}
 
 
@@ -126,21 +150,45 @@ def ward_list(session: Session, who: Principal) -> list[dict[str, Any]]:
     rows = []
     for patient in session.scalars(select(Patient)):
         last_ts = session.scalar(select(func.max(Reading.ts)).where(Reading.patient_id == patient.id))
-        news = session.scalar(select(Score).where(Score.patient_id == patient.id, Score.kind == "news2")
-                              .order_by(Score.ts.desc()).limit(1))
-        open_alerts = session.scalar(select(func.count(Alert.id)).where(
-            Alert.patient_id == patient.id, Alert.acknowledged_at.is_(None))) or 0
+        news = session.scalar(
+            select(Score)
+            .where(Score.patient_id == patient.id, Score.kind == "news2")
+            .order_by(Score.ts.desc())
+            .limit(1)
+        )
+        open_alerts = (
+            session.scalar(
+                select(func.count(Alert.id)).where(Alert.patient_id == patient.id, Alert.acknowledged_at.is_(None))
+            )
+            or 0
+        )
         latest = _latest_values(session, patient.id, last_ts - timedelta(days=3)) if last_ts else {}
-        early = bool(last_ts and session.scalar(select(func.count(Alert.id)).where(
-            Alert.patient_id == patient.id, Alert.kind == "presymptomatic",
-            Alert.ts >= last_ts - timedelta(days=3))))
+        early = bool(
+            last_ts
+            and session.scalar(
+                select(func.count(Alert.id)).where(
+                    Alert.patient_id == patient.id,
+                    Alert.kind == "presymptomatic",
+                    Alert.ts >= last_ts - timedelta(days=3),
+                )
+            )
+        )
         suspicion, reasons = covid_suspicion(latest, early)
-        rows.append({"pseudo": patient.pseudo, "label": patient.label, "ward": patient.ward,
-                     "news2": int(news.value) if news else None, "risk": news.risk if news else "",
-                     "open_alerts": int(open_alerts), "suspicion": suspicion, "reasons": reasons,
-                     "last_reading": last_ts, "latest": latest})
-    rows.sort(key=lambda r: (RISK_ORDER[r["risk"]], r["news2"] or 0, r["open_alerts"], r["suspicion"]),
-              reverse=True)
+        rows.append(
+            {
+                "pseudo": patient.pseudo,
+                "label": patient.label,
+                "ward": patient.ward,
+                "news2": int(news.value) if news else None,
+                "risk": news.risk if news else "",
+                "open_alerts": int(open_alerts),
+                "suspicion": suspicion,
+                "reasons": reasons,
+                "last_reading": last_ts,
+                "latest": latest,
+            }
+        )
+    rows.sort(key=lambda r: (RISK_ORDER[r["risk"]], r["news2"] or 0, r["open_alerts"], r["suspicion"]), reverse=True)
     audit.record(session, who.username, "read", "iot_ward", None, ip=who.ip, detail=f"{len(rows)} patients")
     return rows
 
@@ -150,19 +198,29 @@ def patient_view(session: Session, who: Principal, pseudo: str, days: int = 60) 
     patient = find_patient(session, pseudo)
     last_ts = session.scalar(select(func.max(Reading.ts)).where(Reading.patient_id == patient.id))
     since = (last_ts or utcnow()) - timedelta(days=days)
-    readings = session.execute(select(Reading.metric, Reading.ts, Reading.value).where(
-        Reading.patient_id == patient.id, Reading.metric.in_(PLOT_METRICS), Reading.ts >= since)
-        .order_by(Reading.ts)).all()
+    readings = session.execute(
+        select(Reading.metric, Reading.ts, Reading.value)
+        .where(Reading.patient_id == patient.id, Reading.metric.in_(PLOT_METRICS), Reading.ts >= since)
+        .order_by(Reading.ts)
+    ).all()
     series: dict[str, list[tuple[datetime, float]]] = {m: [] for m in PLOT_METRICS}
     for metric, ts, value in readings:
         series[metric].append((ts, value))
-    alerts = session.scalars(select(Alert).where(Alert.patient_id == patient.id, Alert.ts >= since)
-                             .order_by(Alert.ts.desc())).all()
-    scores = session.scalars(select(Score).where(Score.patient_id == patient.id, Score.ts >= since)
-                             .order_by(Score.ts.desc()).limit(50)).all()
+    alerts = session.scalars(
+        select(Alert).where(Alert.patient_id == patient.id, Alert.ts >= since).order_by(Alert.ts.desc())
+    ).all()
+    scores = session.scalars(
+        select(Score).where(Score.patient_id == patient.id, Score.ts >= since).order_by(Score.ts.desc()).limit(50)
+    ).all()
     audit.record(session, who.username, "read", "iot_patient", patient.id, patient=pseudo, ip=who.ip)
-    return {"patient": patient, "series": series, "alerts": alerts, "scores": scores, "last_reading": last_ts,
-            "since": since}
+    return {
+        "patient": patient,
+        "series": series,
+        "alerts": alerts,
+        "scores": scores,
+        "last_reading": last_ts,
+        "since": since,
+    }
 
 
 def baseline_bands(session: Session, patient: Patient, since: datetime) -> dict[str, list[tuple]]:
@@ -175,12 +233,18 @@ def baseline_bands(session: Session, patient: Patient, since: datetime) -> dict[
         return {}
     feats = person_features(daily)
     bands: dict[str, list[tuple]] = {}
-    for metric, signal in {"hr_bpm": "hr_avg_bpm", "steps": "steps", "spo2_pct": "spo2_pct",
-                           "temp_c": "temp_c"}.items():
-        rows = zip(feats["day"], feats[f"base_{signal}"], feats[f"lo_{signal}"], feats[f"hi_{signal}"],
-                   strict=True)
-        bands[metric] = [(d.to_pydatetime().replace(tzinfo=UTC), b, lo, hi) for d, b, lo, hi in rows
-                         if b == b and d.to_pydatetime().replace(tzinfo=UTC) >= since]
+    for metric, signal in {
+        "hr_bpm": "hr_avg_bpm",
+        "steps": "steps",
+        "spo2_pct": "spo2_pct",
+        "temp_c": "temp_c",
+    }.items():
+        rows = zip(feats["day"], feats[f"base_{signal}"], feats[f"lo_{signal}"], feats[f"hi_{signal}"], strict=True)
+        bands[metric] = [
+            (d.to_pydatetime().replace(tzinfo=UTC), b, lo, hi)
+            for d, b, lo, hi in rows
+            if b == b and d.to_pydatetime().replace(tzinfo=UTC) >= since
+        ]
     return bands
 
 
@@ -192,8 +256,16 @@ def acknowledge(session: Session, who: Principal, alert_id: int, note: str = "")
     patient = session.get(Patient, alert.patient_id)
     if alert.acknowledged_at is None:
         alert.acknowledged_by, alert.acknowledged_at = who.username, utcnow()
-        audit.record(session, who.username, "update", "iot_alert", alert_id,
-                     patient=patient.pseudo if patient else None, ip=who.ip, detail=f"acknowledged {note}"[:500])
+        audit.record(
+            session,
+            who.username,
+            "update",
+            "iot_alert",
+            alert_id,
+            patient=patient.pseudo if patient else None,
+            ip=who.ip,
+            detail=f"acknowledged {note}"[:500],
+        )
     return alert
 
 
@@ -206,9 +278,15 @@ def patient_of_alert(session: Session, alert: Alert) -> Patient:
 
 def alert_public(alert: Alert) -> dict[str, Any]:
     """The fields of an alert that leave the API."""
-    return {"id": alert.id, "kind": alert.kind, "ts": alert.ts.isoformat(), "score": alert.score,
-            "explanation": alert.explanation, "acknowledged_by": alert.acknowledged_by,
-            "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None}
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "ts": alert.ts.isoformat(),
+        "score": alert.score,
+        "explanation": alert.explanation,
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
+    }
 
 
 def last_dead_reason(session: Session) -> str:
@@ -229,8 +307,14 @@ def load_demo(owner: str) -> str:
     with session_scope() as session:
         wt = import_welltory(session, who, DEMO_DIR / "wearables.csv", ward="Demo COVID ward", demo=True)
         surveys = import_welltory_surveys(session, who, DEMO_DIR / "surveys.csv", ward="Demo COVID ward", demo=True)
-        icu = import_physionet(session, who, DEMO_DIR / "physionet_stay.csv", ward="Demo ICU",
-                               start=datetime(2020, 4, 1, tzinfo=UTC), demo=True)
+        icu = import_physionet(
+            session,
+            who,
+            DEMO_DIR / "physionet_stay.csv",
+            ward="Demo ICU",
+            start=datetime(2020, 4, 1, tzinfo=UTC),
+            demo=True,
+        )
     new = wt["stored"] + surveys["stored"] + icu["stored"]
     old = wt["duplicates"] + surveys["duplicates"] + icu["duplicates"]
     return f"iot: {wt['patients'] + icu['patients']} demo patient(s), {new} new reading(s), {old} already present"

@@ -29,8 +29,9 @@ class SimulationReport:
 def _connect(host: str, port: int, device_id: str, password: str | None) -> Any:
     import paho.mqtt.client as mqtt
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sim-{device_id}", clean_session=False,
-                         protocol=mqtt.MQTTv311)
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"sim-{device_id}", clean_session=False, protocol=mqtt.MQTTv311
+    )
     if password is not None:
         client.username_pw_set(device_id, password)
     client.max_inflight_messages_set(100)
@@ -42,9 +43,14 @@ def _connect(host: str, port: int, device_id: str, password: str | None) -> Any:
     return client
 
 
-def replay(replays: Iterable[Replay], host: str, port: int, speed: float,
-           credentials: Callable[[Replay], str | None] | None = None,
-           on_progress: Callable[[int], None] | None = None) -> SimulationReport:
+def replay(
+    replays: Iterable[Replay],
+    host: str,
+    port: int,
+    speed: float,
+    credentials: Callable[[Replay], str | None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> SimulationReport:
     """Publish every replay message in time order, pacing by ``speed`` (recorded seconds per wall second).
 
     Args:
@@ -65,8 +71,9 @@ def replay(replays: Iterable[Replay], host: str, port: int, speed: float,
                 delay = due - (time.monotonic() - start_wall)
                 if delay > 0:
                     time.sleep(delay)
-            info = clients[item.device_id].publish(f"iasante/devices/{item.device_id}/readings",
-                                                   json.dumps(item.payload), qos=1)
+            info = clients[item.device_id].publish(
+                f"iasante/devices/{item.device_id}/readings", json.dumps(item.payload), qos=1
+            )
             pending.append(info)
             if on_progress:
                 on_progress(index + 1)

@@ -41,8 +41,9 @@ def select_replays(source: str, limit: int, data: Path | None) -> list[Replay]:
     return [i for i in items if i.device_id in keep]
 
 
-def run_simulation(source: str, speed: float, limit: int, host: str, port: int, anonymous: bool,
-                   data: Path | None) -> SimulationReport:
+def run_simulation(
+    source: str, speed: float, limit: int, host: str, port: int, anonymous: bool, data: Path | None
+) -> SimulationReport:
     """Register the replayed devices (fresh passwords, broker reloaded) and replay them over MQTT."""
     from iasante.iot.service import add_device, add_patient
 
@@ -52,10 +53,17 @@ def run_simulation(source: str, speed: float, limit: int, host: str, port: int, 
         who = cli_principal([Role.clinician], "iot.simulate")
         with session_scope() as session:
             for item in {i.device_id: i for i in items}.values():
-                patient = add_patient(session, who, item.patient_id, label=f"Simulated {source}",
-                                      ward=f"Simulated {source}")
+                patient = add_patient(
+                    session, who, item.patient_id, label=f"Simulated {source}", ward=f"Simulated {source}"
+                )
                 passwords[item.device_id] = add_device(session, who, item.device_id, patient)
         time.sleep(0.5)  # the broker re-reads its password file on SIGHUP
     with fraction_bar(f"Replaying {source}") as update:
-        return replay(items, host, port, speed, (lambda r: passwords[r.device_id]) if passwords else None,
-                      on_progress=lambda n: update(n / max(len(items), 1), f"{n}/{len(items)}"))
+        return replay(
+            items,
+            host,
+            port,
+            speed,
+            (lambda r: passwords[r.device_id]) if passwords else None,
+            on_progress=lambda n: update(n / max(len(items), 1), f"{n}/{len(items)}"),
+        )

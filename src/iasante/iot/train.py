@@ -47,8 +47,9 @@ def load_cohort(folder: Path) -> pd.DataFrame:
     feats["has_hr"] = ordered[["rhr_bpm", "hr_avg_bpm"]].notna().any(axis=1).to_numpy()
     labelled = label_days(feats, participants)
     labelled["target"] = labelled["in_window"].astype(int)
-    labelled["trainable"] = labelled["onset"].notna() & labelled["has_data"] & (
-        labelled["in_window"] | labelled["away"])
+    labelled["trainable"] = (
+        labelled["onset"].notna() & labelled["has_data"] & (labelled["in_window"] | labelled["away"])
+    )
     return labelled
 
 
@@ -80,8 +81,7 @@ def _oof_threshold(frame: pd.DataFrame, score_fn: ScoreFn, seed: int) -> float:
     return choose_threshold(scores, frame, THRESHOLD_FALSE_PER_MONTH)
 
 
-def cross_validate(frame: pd.DataFrame, score_fn: ScoreFn, seed: int = SEED, n_boot: int = 2000
-                   ) -> dict[str, Any]:
+def cross_validate(frame: pd.DataFrame, score_fn: ScoreFn, seed: int = SEED, n_boot: int = 2000) -> dict[str, Any]:
     """Leave-one-participant-out alerts for every user-day, then the issue's metrics with bootstrap CIs."""
     alerts = np.zeros(len(frame), dtype=int)
     thresholds = []
@@ -96,8 +96,12 @@ def cross_validate(frame: pd.DataFrame, score_fn: ScoreFn, seed: int = SEED, n_b
     return result
 
 
-def train(out_path: Path = WEIGHTS_FILE, folder: Path | None = None,
-          on_progress: Callable[[float, str], None] | None = None, n_boot: int = 2000) -> dict[str, Any]:
+def train(
+    out_path: Path = WEIGHTS_FILE,
+    folder: Path | None = None,
+    on_progress: Callable[[float, str], None] | None = None,
+    n_boot: int = 2000,
+) -> dict[str, Any]:
     """Evaluate the model and the two rule baselines, refit the model on all participants and save it.
 
     Returns:
@@ -105,8 +109,7 @@ def train(out_path: Path = WEIGHTS_FILE, folder: Path | None = None,
     """
     frame = load_cohort(folder or welltory_dir())
     report: dict[str, Any] = {"seed": SEED, "n_boot": n_boot, "protocol": __doc__.split("\n\n")[1].replace("\n", " ")}
-    methods = {"model": _model_scores, "rhr_diff": _column_scores("rhr_diff_3d"),
-               "cusum": _column_scores("cusum_hr")}
+    methods = {"model": _model_scores, "rhr_diff": _column_scores("rhr_diff_3d"), "cusum": _column_scores("cusum_hr")}
     for i, (name, fn) in enumerate(methods.items()):
         if on_progress:
             on_progress(i / (len(methods) + 1), f"cross-validating {name}")

@@ -141,4 +141,3 @@ def alerts_api(request: Request, pseudo: str, db: DbSession, who: Reader) -> lis
 def acknowledge_api(request: Request, alert_id: int, db: DbSession, who: Carer) -> dict[str, Any]:
     """Acknowledge an alert (audited)."""
     return service.alert_public(service.acknowledge(db, _who(request, who), alert_id))
-
