@@ -13,8 +13,9 @@ def test_upload_page_result_and_figure(client_as) -> None:  # type: ignore[no-un
     assert response.status_code == 303
     page = client.get(response.headers["location"])
     assert page.status_code == 200
-    for text in ("lesion.png", "figure.png", "%"):
+    for text in ("lesion.png", "figure.png", "85 %", "Asym"):
         assert text in page.text
+    assert "{}" not in page.text
     figure = client.get(response.headers["location"] + "/figure.png")
     assert figure.status_code == 200 and figure.headers["content-type"] == "image/png"
     assert "lesion.png" in client.get("/derm/").text

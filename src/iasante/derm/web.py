@@ -53,7 +53,8 @@ def result(request: Request, analysis_id: int, db: DbSession, who: Reader) -> HT
     probabilities = sorted(row.probabilities.items(), key=lambda item: -item[1])
     return render(request, "derm/result.html", {
         "row": row, "probabilities": probabilities, "names": service.DIAGNOSIS_NAMES,
-        "threshold": service.get_classifier().threshold})
+        "threshold": service.get_classifier().threshold,
+        "target_sensitivity": service.get_classifier().config_["target_sensitivity_val"]})
 
 
 @router.get("/analyses/{analysis_id}/figure.png")
