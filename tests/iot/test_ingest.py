@@ -233,3 +233,17 @@ def test_same_behaviour_on_sqlite_and_postgresql(db_home: str) -> None:
     assert (first.stored, first.duplicates, first.dead) == (1505, 1, 1)
     assert (second.stored, second.duplicates) == (0, 16)
     assert (score.value, score.risk) == (4, "low")  # scale 2 on oxygen: SpO2 95 → 2, oxygen → 2
+
+
+def test_listener_keeps_a_failed_batch_unacknowledged_for_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from iasante.iot import listener as listener_mod
+
+    monkeypatch.setattr(listener_mod.time, "sleep", lambda _s: None)
+    listener = listener_mod.Listener("127.0.0.1", 1)  # never connected
+
+    def failing(_batch: list[object]) -> None:
+        raise OSError("database is restarting")
+
+    listener._guarded(failing, ["m1", "m2"])
+    assert listener.stats.retries == 1 and "restarting" in listener.stats.last_error
+    assert [listener._queue.get_nowait(), listener._queue.get_nowait()] == ["m1", "m2"]

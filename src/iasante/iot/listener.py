@@ -34,6 +34,8 @@ class ListenerStats:
     dead: int = 0
     batches: int = 0
     last_commit: float = 0.0
+    retries: int = 0
+    last_error: str = ""
 
 
 class Listener:
@@ -114,8 +116,7 @@ class Listener:
                 first = self._queue.get(timeout=0.1)
             except queue.Empty:
                 if self._detector is not None and self._throttle.pending:  # quiet: run deferred detections
-                    with session_scope() as session:
-                        self._throttle.run_pending(session, self._detector)
+                    self._guarded(self._run_pending, [])
                 continue
             batch = [first]
             deadline = time.monotonic() + BATCH_WAIT_S
@@ -124,10 +125,24 @@ class Listener:
                     batch.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0.001)))
                 except queue.Empty:
                     break
-            self._store(batch)
+            self._guarded(self._store, batch)
+
+    def _guarded(self, step: Any, batch: list[Any]) -> None:
+        """Run a storing step; if the database fails, keep the batch unacknowledged, wait and retry later."""
+        try:
+            step(batch)
+        except Exception as exc:  # noqa: BLE001 - e.g. database restarting: nothing is acked, nothing lost
+            self.stats.retries += 1
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            for msg in batch:
+                self._queue.put(msg)
+            time.sleep(1.0)
+
+    def _run_pending(self, _batch: list[Any]) -> None:
+        with session_scope() as session:
+            self._throttle.run_pending(session, self._detector)  # type: ignore[arg-type]
 
     def _store(self, batch: list[Any]) -> None:
-
         messages = []
         for msg in batch:
             try:
