@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from monai.visualize import GradCAM
+from monai.visualize.class_activation_maps import GradCAM
 
 from iasante.core.errors import ModelNotReadyError
 from iasante.derm.model import DermNet, normalise, tta_views

@@ -61,10 +61,13 @@ def compute_abcd(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:
     """
     area = float(mask.sum())
     fractions = _colour_fractions(image, mask)
-    diameter = float(regionprops(mask.astype(np.uint8))[0].feret_diameter_max) if area else 0.0
+    diameter, border = 0.0, 0.0
+    if area:
+        diameter = float(regionprops(mask.astype(np.uint8))[0].feret_diameter_max)  # type: ignore[no-untyped-call]
+        border = float(perimeter(mask) ** 2 / (4 * np.pi * area))  # type: ignore[no-untyped-call]
     return {
         "asymmetry": _asymmetry(mask),
-        "border_irregularity": float(perimeter(mask) ** 2 / (4 * np.pi * area)) if area else 0.0,
+        "border_irregularity": border,
         "colour_count": float(sum(f >= _COLOUR_MIN_FRACTION for f in fractions.values())),
         "diameter_px": diameter,
         **{f"colour_{name}": value for name, value in fractions.items()},
@@ -86,7 +89,7 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray, abcd: dict[str, flo
     gray = image.mean(axis=2)
     gradient = np.hypot(ndi.sobel(gray, 0), ndi.sobel(gray, 1))
     border = inside ^ ndi.binary_erosion(inside, iterations=2)
-    props = regionprops(inside.astype(np.uint8))[0]
+    props = regionprops(inside.astype(np.uint8))[0]  # type: ignore[no-untyped-call]
     values = [abcd[name] for name in ABCD_NAMES] + [abcd[f"colour_{n}"] for n in ABCD_COLOURS]
     values += list(image[inside].mean(0)) + list(image[inside].std(0)) + list(hsv_inside.mean(0))
     values += list(hsv_inside.std(0)) + list(image[outside].mean(0) - image[inside].mean(0))

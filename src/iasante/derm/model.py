@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from monai.networks.blocks import Convolution, ResidualUnit
+from monai.networks.blocks.convolutions import Convolution, ResidualUnit
 from torch import nn
 
 __all__ = ["DermNet", "normalise", "augment"]
@@ -52,7 +52,8 @@ class DermNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, 3, H, W) normalised -> logits (B, n_classes)."""
-        return self.head(self.features(x))
+        logits: torch.Tensor = self.head(self.features(x))
+        return logits
 
 
 def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -95,7 +95,8 @@ class MelanomaClassifier:
         stacked = np.ascontiguousarray(np.concatenate(views))
         logits = self.session_.run(["logits"], {"image": stacked})[0]
         probs = softmax(logits.astype(np.float64), axis=1).reshape(len(views), len(crops), -1).mean(0)
-        return np.log(probs + 1e-9)
+        log_probs: np.ndarray = np.log(probs + 1e-9)
+        return log_probs
 
     def predict_prepared(self, crops: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (N, 7) from network crops (N, 72, 96, 3) uint8 and descriptors (N, D)."""

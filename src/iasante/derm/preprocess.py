@@ -27,7 +27,8 @@ def shades_of_gray(image: np.ndarray, power: int = 6) -> np.ndarray:
     illuminant /= np.linalg.norm(illuminant) + 1e-12
     corrected = image / (illuminant * np.sqrt(3.0))
     scale = np.percentile(corrected, 99.5)
-    return np.clip(corrected / max(scale, 1e-6), 0.0, 1.0).astype(np.float32)
+    out: np.ndarray = np.clip(corrected / max(scale, 1e-6), 0.0, 1.0).astype(np.float32)
+    return out
 
 
 def _line_footprints(length: int = 9) -> list[np.ndarray]:
@@ -84,7 +85,7 @@ def segment_lesion(image: np.ndarray) -> tuple[np.ndarray, bool]:
     found = float(inner.max() - inner.min()) > 0.05
     mask = np.zeros((height, width), bool)
     if found:
-        labels, count = ndi.label(darkness > threshold_otsu(inner))
+        labels, count = ndi.label(darkness > threshold_otsu(inner))  # type: ignore[no-untyped-call]
         if count:
             index = np.arange(1, count + 1)
             sizes = ndi.sum(np.ones_like(darkness), labels, index)
