@@ -60,3 +60,13 @@ def test_gif_content_is_refused_even_with_an_image_extension() -> None:
     Image.new("RGB", (64, 64)).save(buffer, format="GIF")
     with pytest.raises(InputDataError, match="anim.png: format GIF is not accepted"):
         read_image_bytes(buffer.getvalue(), "anim.png")
+
+
+def test_sixteen_bit_grayscale_and_rgba_pngs_are_read(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.png"
+    Image.fromarray((np.linspace(0, 60000, 300 * 400).reshape(300, 400)).astype(np.uint16)).save(deep)
+    image = read_image(deep)
+    assert image.shape == (150, 200, 3) and image.max() > 0.9 and image.min() < 0.1
+    rgba = tmp_path / "alpha.png"
+    Image.new("RGBA", (400, 300), (120, 80, 60, 128)).save(rgba)
+    assert np.allclose(read_image(rgba)[0, 0], np.array([120, 80, 60]) / 255, atol=0.01)

@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from iasante.core.errors import InputDataError
 
@@ -46,11 +46,16 @@ def _decode(data: bytes, name: str) -> Image.Image:
 def standardise(image: Image.Image) -> np.ndarray:
     """Bring a picture to the analysis frame.
 
-    Portrait pictures are turned to landscape, the centre 4:3 part is kept and resized (bilinear, antialiased).
+    EXIF orientation is applied, 16-bit pictures are rescaled to 8 bits, portrait pictures are turned to
+    landscape, the centre 4:3 part is kept and resized (bilinear, antialiased).
 
     Returns:
         float32 array (150, 200, 3), RGB, values in [0, 1].
     """
+    image = ImageOps.exif_transpose(image)
+    if image.mode in {"I", "I;16", "I;16B", "I;16L", "F"}:  # 16-bit or float PNG: rescale to 8 bits
+        values = np.asarray(image, dtype=np.float32)
+        image = Image.fromarray((255 * values / max(float(values.max()), 1.0)).astype(np.uint8))
     rgb = image.convert("RGB")
     if rgb.height > rgb.width:
         rgb = rgb.transpose(Image.Transpose.ROTATE_90)
