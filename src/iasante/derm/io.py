@@ -37,7 +37,8 @@ def _decode(data: bytes, name: str) -> Image.Image:
     except InputDataError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise InputDataError(f"{name}: not a readable JPEG/PNG image ({exc})") from exc
+        reason = "unknown or corrupt format" if isinstance(exc, UnidentifiedImageError) else str(exc)
+        raise InputDataError(f"{name}: not a readable JPEG/PNG image ({reason})") from exc
     if min(image.size) < _MIN_SIDE_PX:
         raise InputDataError(f"{name}: image too small ({image.width}x{image.height} px; need >= {_MIN_SIDE_PX})")
     return image
