@@ -108,6 +108,7 @@ def called(patient: dict[str, Path]) -> dict[str, object]:
 def test_run_publishes_indexed_vcf_and_qc(called: dict[str, object]) -> None:
     result, out = called["result"], Path(called["out"])  # type: ignore[arg-type]
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "has no FASTA/BWA index; building one" in result.output  # type: ignore[attr-defined]
     vcf, tbi, html = out / "P1.sv.vcf.gz", out / "P1.sv.vcf.gz.tbi", out / "P1.qc.html"
     assert vcf.is_file() and tbi.is_file() and html.is_file()
     with pysam.VariantFile(str(vcf)) as handle:

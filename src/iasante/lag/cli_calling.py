@@ -14,9 +14,7 @@ import typer
 
 from iasante.core.progress import console, fraction_bar
 
-app = typer.Typer(
-    help="SV/CNV calling workflow (FASTQ to VCF), simulation kit and scoring.", no_args_is_help=True
-)
+app = typer.Typer(help="SV/CNV calling workflow (FASTQ to VCF), simulation kit and scoring.", no_args_is_help=True)
 
 
 @app.command("run")
@@ -33,15 +31,19 @@ def run(
             "--profile", help="Executor profile: slurm, kubernetes, azure-batch or a folder (default: local)."
         ),
     ] = None,
-    callers: Annotated[
-        str, typer.Option("--callers", help="Comma-separated callers.")
-    ] = "delly,lumpy,tiddit,cnvkit",
+    callers: Annotated[str, typer.Option("--callers", help="Comma-separated callers.")] = "delly,lumpy,tiddit,cnvkit",
     build: Annotated[str, typer.Option("--build", help="Genome build of the reference.")] = "GRCh37",
 ) -> None:
     """Call SVs and CNVs of one sample: FASTQ (or BAM) to one merged, indexed VCF 4.2 and a QC page."""
     from iasante.lag.calling import run_calling
 
     out.mkdir(parents=True, exist_ok=True)
+    if reference.is_file() and not all(Path(f"{reference}{ext}").is_file() for ext in (".fai", ".bwt", ".sa")):
+        console.print(
+            f"note: {reference} has no FASTA/BWA index; building one in the work folder ({out / '.lag_work'})",
+            highlight=False,
+            soft_wrap=True,
+        )
     with fraction_bar("LAG calling") as update:
         result = run_calling(
             reference,
@@ -57,9 +59,9 @@ def run(
         )
     if result["calls"] == 0:
         console.print(
-            f"warning: no structural variant passed the filters for {result['sample']} "
-            f"(see {result['qc_html']})",
+            f"warning: no structural variant passed the filters for {result['sample']} (see {result['qc_html']})",
             highlight=False,
+            soft_wrap=True,
         )
     typer.echo(f"{result['sv_vcf_gz']}\t{result['calls']} events\t{result['qc_html']}")
 
