@@ -65,3 +65,11 @@ def test_merge_publishes_supported_events_only(tmp_path: Path) -> None:
     assert homozygous.samples["S"]["GT"] == (1, 1)
     assert breakend.alts[0].endswith("[9:20000[") and breakend.info["CHR2"] == "9"
     assert breakend.info["ISCN"] == "t(9%3B22)(p24.3%3Bp13)"  # VCF forbids ";" in INFO values
+
+
+def test_no_calls_still_give_a_valid_indexed_vcf(tmp_path: Path) -> None:
+    fasta, _, contigs = _setup(tmp_path)
+    out = tmp_path / "E.sv.vcf.gz"
+    assert write_final_vcf([], fasta, contigs, out, "E") == 0
+    with pysam.VariantFile(str(out)) as vcf:
+        assert list(vcf.header.samples) == ["E"] and not list(vcf.fetch("22:1-60000"))
