@@ -97,3 +97,16 @@ def test_help_does_not_import_torch() -> None:
            "try:\n    main()\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert out.strip().endswith("False") and "predict" in out
+
+
+def test_gradcam_is_hot_on_the_lesion_not_on_the_skin() -> None:
+    from iasante.derm.explain import gradcam_melanoma
+    from iasante.derm.io import read_image
+    from iasante.derm.predictor import WEIGHTS_DIR, MelanomaClassifier
+    from iasante.derm.preprocess import segment_lesion
+
+    analysis = MelanomaClassifier().load().analyse(read_image(DEMO_DIR / "ISIC_0032019.jpg"))
+    heat = gradcam_melanoma(analysis.net_input, WEIGHTS_DIR, 4)
+    lesion, _ = segment_lesion(analysis.net_input.astype(np.float32) / 255)
+    assert heat.shape == (72, 96) and 0 <= heat.min() and heat.max() <= 1
+    assert heat[lesion].mean() > heat[~lesion].mean() + 0.1

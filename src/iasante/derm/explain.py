@@ -42,7 +42,8 @@ def gradcam_melanoma(crop: np.ndarray, weights_dir: Path, class_index: int) -> n
         float32 (72, 96) in [0, 1], averaged over the four flip views (each flipped back).
     """
     torch.set_num_threads(1)
-    cam = GradCAM(nn_module=_load_net(weights_dir), target_layers=_TARGET_LAYER)
+    # MONAI's default post-processing maps (min, max) to (1, 0), i.e. inverts the map; keep raw values instead
+    cam = GradCAM(nn_module=_load_net(weights_dir), target_layers=_TARGET_LAYER, postprocessing=lambda x: x)
     views = tta_views(normalise(crop[None]))
     maps = [cam(x=view, class_idx=class_index)[0, 0] for view in views]
     maps[1], maps[2], maps[3] = maps[1].flip(-1), maps[2].flip(-2), maps[3].flip(-1).flip(-2)
