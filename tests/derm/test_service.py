@@ -37,8 +37,8 @@ def test_bad_upload_and_unknown_id(iasante_home) -> None:  # type: ignore[no-unt
 
 def test_load_demo_is_idempotent_and_status_is_ready(iasante_home) -> None:  # type: ignore[no-untyped-def]
     first = service.load_demo("demo")
-    assert first.startswith("derm: 3 demo image(s) analysed")
-    assert service.load_demo("demo").startswith("derm: 0 demo image(s) analysed, 3 already present")
+    assert first.startswith("3 demo image(s) analysed")
+    assert service.load_demo("demo").startswith("0 demo image(s) analysed, 3 already present")
     with session_scope() as session:
         assert len(service.list_analyses(session)) == 3
     assert service.system_status()["state"] == "ready"

@@ -187,5 +187,5 @@ def load_demo(owner: str) -> str:
             if file.name not in present:
                 store_analysis(session, file.read_bytes(), file.name, owner=owner, demo=True)
                 added += 1
-    return f"derm: {added} demo image(s) analysed, {len(files) - added} already present"
+    return f"{added} demo image(s) analysed, {len(files) - added} already present"
 
