@@ -120,14 +120,16 @@ def fit_net(
     lr: float = 2e-3,
     random_state: int = 0,
     log: Callable[[str], None] = print,
+    net: ChromosomeNet | None = None,
 ) -> ChromosomeNet:
-    """Train a fresh :class:`ChromosomeNet` on upright canvases (N, 112, 56) with labels y (N,) in 0..24.
+    """Train :class:`ChromosomeNet` on upright canvases (N, 112, 56) with labels y (N,) in 0..24.
 
-    Label 24 is "other" (not one whole chromosome); its polarity target is ignored.
+    Label 24 is "other" (not one whole chromosome); its polarity target is ignored. ``net`` continues an
+    earlier stage instead of starting from a fresh, seeded initialisation.
     """
     torch.manual_seed(random_state)
     gen = torch.Generator().manual_seed(random_state)
-    net = ChromosomeNet()
+    net = ChromosomeNet() if net is None else net
     counts = np.bincount(y, minlength=len(CLASSES) + 1).astype(np.float32)
     weights = torch.from_numpy((counts.max() / np.maximum(counts, 1)) ** 0.5)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
@@ -218,6 +220,7 @@ def run_training(
     epochs: int = 30,
     random_state: int = 0,
     n_junk: int = 600,
+    finetune_epochs: int = 15,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train on the train cells, evaluate on the held-out test cells, write weights + metrics JSON."""
@@ -234,6 +237,9 @@ def run_training(
     x = np.concatenate([canvases[train_mask], junk])
     y = np.concatenate([table["y"].to_numpy()[train_mask], np.full(len(junk), len(CLASSES))])
     net = fit_net(x, y, epochs=epochs, random_state=random_state, log=log)
+    if finetune_epochs:
+        log(f"fine-tuning {finetune_epochs} epochs at a lower learning rate")
+        net = fit_net(x, y, epochs=finetune_epochs, lr=5e-4, random_state=random_state + 1, log=log, net=net)
     config: dict[str, Any] = {}
     meta = {
         "reference_area_px": reference_area_px(table, sources, split["train"], random_state),
@@ -241,10 +247,22 @@ def run_training(
         "epochs": epochs,
         "random_state": random_state,
         "n_junk": n_junk,
+        "finetune_epochs": finetune_epochs,
         "split": split,
         "torch": torch.__version__,
     }
     save_weights(net, config, meta, out_dir)
+    return record_metrics(out_dir, table, split, random_state, log)
+
+
+def record_metrics(
+    out_dir: Path,
+    table: pd.DataFrame,
+    split: dict[str, list[int]],
+    random_state: int = 0,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Measure the saved weights on the val and test cells; write predictions, metrics JSON and weights meta."""
     clf = ChromosomeClassifier().load(out_dir)
     metrics: dict[str, Any] = {"split": split}
     for part in ("val", "test"):
