@@ -142,7 +142,7 @@ def dock(mol: Chem.Mol, exhaustiveness: int = 8, n_poses: int = 5, seed: int = 0
         raise ModelNotReadyError(f"{receptor}: receptor missing; run `iasante drugs train --assets-only`")
     ligand_pdbqt = _ligand_pdbqt(mol, seed, keep_coordinates)
     try:
-        vina = Vina(sf_name="vina", cpu=1, seed=seed, verbosity=0)
+        vina = Vina(sf_name="vina", cpu=1, seed=seed + 1, verbosity=0)  # Vina draws a random seed for 0
         vina.set_receptor(str(receptor))
         vina.set_ligand_from_string(ligand_pdbqt)
         vina.compute_vina_maps(center=box["center"], box_size=box["size"])
