@@ -90,7 +90,7 @@ def evaluate_metaphases(
     per_cell: int = 4,
     random_state: int = 0,
     log: Callable[[str], None] = print,
-    **analyze_options: float,
+    **analyze_options: Any,
 ) -> dict[str, Any]:
     """Synthesise ``per_cell`` spreads per held-out cell (karyotypes cycled, half dark-on-light) and score.
 

@@ -14,7 +14,7 @@ import numpy as np
 ANGLE_TOLERANCE_DEG = 7.5
 
 
-def angle_error_deg(pred_deg: np.ndarray, true_deg: np.ndarray) -> np.ndarray:
+def angle_error_deg(pred_deg: np.ndarray | float, true_deg: np.ndarray | float) -> np.ndarray:
     """Absolute circular difference in degrees, in [0, 180]."""
     diff = (np.asarray(pred_deg, dtype=float) - np.asarray(true_deg, dtype=float) + 180.0) % 360.0 - 180.0
     return np.abs(diff)
