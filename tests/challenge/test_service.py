@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from iasante.challenge import service
 from iasante.challenge.db import Challenge, Submission
 from iasante.challenge.schemas import parse_spec
 from iasante.challenge.submissions import NOT_STARTED_AFTER
+from iasante.challenge.train import DEMO_DIR
 from iasante.core import jobs
 from iasante.core.auth import Principal
 from iasante.core.db import session_scope
@@ -186,6 +188,18 @@ def test_demo_loads_once_with_baselines(iasante_home: Path) -> None:
     board = service.leaderboard("melanoma", ALICE)
     assert board.boards[0].metric == "pauc" and board.boards[0].rows[0].is_baseline
     assert 0.0 < (board.boards[0].rows[0].value or 0) < 0.2
+
+
+def test_demo_adds_the_project_model_as_a_second_baseline_row(iasante_home: Path) -> None:
+    service.load_demo("setup")
+    for slug in ("covid-ct", "melanoma", "karyotype"):
+        summary = json.loads((DEMO_DIR / slug / "model_baseline.json").read_text())
+        assert summary["label"].startswith("IA Santé model (")
+        for phase in ("development", "final"):
+            rows = service.leaderboard(slug, ORGANISER, phase).boards[0].rows
+            baselines = {r.name: r for r in rows if r.is_baseline}
+            assert set(baselines) == {service.BASELINE_LABEL, summary["label"]}
+            assert 0.0 < (baselines[summary["label"]].value or 0) <= 1.0
 
 
 def test_submit_and_board_on_sqlite_and_postgresql(db_home: str) -> None:

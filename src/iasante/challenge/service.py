@@ -6,7 +6,9 @@ Also the platform hooks :func:`system_status` and :func:`load_demo`.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+from pathlib import Path
 
 import yaml
 from sqlalchemy import func, select
@@ -175,6 +177,17 @@ def system_status() -> dict[str, str]:
     return {"state": "ready", "detail": f"{n_challenges} challenge(s), {n_scored} scored submission(s)"}
 
 
+def demo_baselines(folder: Path) -> list[tuple[str, str]]:
+    """(file, label) of a demo's baseline rows: the logistic regression first (the QI reference), then the
+    project's own model when ``model_baseline.json`` was shipped (see ``demo/make_model_baselines.py``)."""
+    rows = [("baseline.csv", BASELINE_LABEL)]
+    summary = folder / "model_baseline.json"
+    if summary.exists():
+        model = json.loads(summary.read_text())
+        rows.append((str(model["file"]), str(model["label"])))
+    return rows
+
+
 def load_demo(owner: str) -> str:
     """Create the three shipped demo challenges with their baseline rows (idempotent); one-line summary."""
     from iasante.challenge.schemas import parse_spec
@@ -196,18 +209,18 @@ def load_demo(owner: str) -> str:
             (folder / "train.csv").read_bytes(),
             (folder / "test_ids.csv").read_bytes(),
         )
-        baseline = (folder / "baseline.csv").read_bytes()
-        for phase in spec.phases:
-            submit(
-                demo.slug,
-                who,
-                baseline,
-                "baseline.csv",
-                BASELINE_LABEL,
-                phase_name=phase.name,
-                baseline=True,
-                run_inline=True,
-            )
+        for name, label in demo_baselines(folder):
+            for phase in spec.phases:
+                submit(
+                    demo.slug,
+                    who,
+                    (folder / name).read_bytes(),
+                    name,
+                    label,
+                    phase_name=phase.name,
+                    baseline=True,
+                    run_inline=True,
+                )
         created.append(demo.slug)
     total = len(list_challenges())
     return f"{len(created)} demo challenge(s) created ({', '.join(created) or 'already loaded'}); {total} in all"

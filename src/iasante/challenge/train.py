@@ -106,14 +106,28 @@ def opaque_id(prefix: str, file: str) -> str:
     return f"{prefix}-{hashlib.sha256(file.encode()).hexdigest()[:10]}"
 
 
+def model_heldout_groups(slug: str) -> set[str] | None:
+    """Groups that the project's own model for this data kept out of its training and validation.
+
+    Read from ``demo/<slug>/model_heldout.csv`` (written by ``demo/make_model_baselines.py heldout``);
+    ``None`` when absent. The hidden test set is drawn only from them so that the model baseline row is fair.
+    """
+    path = DEMO_DIR / slug / "model_heldout.csv"
+    return set(pd.read_csv(path, dtype=str)["group"].str.strip()) if path.exists() else None
+
+
 def split_groups(table: pd.DataFrame, demo: DemoDefinition, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, test) with whole groups on one side; ``n_train_groups`` caps the training part's size."""
-    groups = np.array(sorted(table[demo.group].astype(str).unique()))
-    order = np.random.default_rng(seed).permutation(groups)
-    test_groups = set(order[: demo.n_test_groups])
-    rest = order[demo.n_test_groups :]
+    """(train, test) with whole groups on one side; ``n_train_groups`` caps the training part's size.
+
+    Test groups come from :func:`model_heldout_groups` when that list exists (at most ``n_test_groups``).
+    """
+    key = table[demo.group].astype(str).str.strip()
+    order = np.random.default_rng(seed).permutation(np.array(sorted(key.unique())))
+    heldout = model_heldout_groups(demo.slug)
+    eligible = order if heldout is None else order[np.isin(order, sorted(heldout))]
+    test_groups = set(eligible[: demo.n_test_groups])
+    rest = order[~np.isin(order, sorted(test_groups))]
     train_groups = set(rest if demo.n_train_groups is None else rest[: demo.n_train_groups])
-    key = table[demo.group].astype(str)
     return table[key.isin(train_groups)].copy(), table[key.isin(test_groups)].copy()
 
 
@@ -188,7 +202,7 @@ def build_demo(
     return {
         "n_train": len(train),
         "n_test": len(test),
-        "n_test_groups": demo.n_test_groups,
+        "n_test_groups": int(test[demo.group].astype(str).str.strip().nunique()),
         "group": demo.group,
         "feature": demo.feature,
         "metrics": metrics,
