@@ -137,7 +137,7 @@ def score(source: ModelSource, seed: int = 0) -> dict[str, object]:
         subprocess.run([str(iasante), *source.command, *paths, "--out", str(out)], check=True, env=_child_env())
         preds = pd.read_csv(out, dtype={source.column: str, "prediction": str})
     value = dict(zip(preds["input"], preds[source.column], strict=True))
-    call = dict(zip(preds["input"], preds["prediction"], strict=True))
+    call = dict(zip(preds["input"], preds["prediction"], strict=True)) if source.positive else {}
     spec = yaml.safe_load((folder / "challenge.yaml").read_text())
     truth = pd.read_csv(folder / "truth.csv", dtype=str).set_index("id").loc[test["id"], "label"]
     if spec["task"] == "binary":
