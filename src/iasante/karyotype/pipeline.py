@@ -21,6 +21,36 @@ from iasante.karyotype.segment import Segment, find_segments, neck_split, split_
 
 DEFAULT_REFERENCE_AREA_PX = 530.0
 """Median chromosome area (pixels) of the training cells, used when the weights do not record it."""
+CLASS_RELATIVE_AREA = (
+    1.872,
+    1.864,
+    1.571,
+    1.476,
+    1.412,
+    1.338,
+    1.234,
+    1.111,
+    1.017,
+    1.021,
+    1.009,
+    1.019,
+    0.86,
+    0.794,
+    0.767,
+    0.654,
+    0.618,
+    0.637,
+    0.438,
+    0.495,
+    0.361,
+    0.374,
+    1.15,
+    0.492,
+)
+"""Median area of each class (1..22, X, Y) over its cell's median chromosome area, BioImLab training cells
+(the 90th percentile is only ~1.1x the median)."""
+OVERSIZE_RATIO = 1.4
+"""An object over this multiple of its assigned class's expected area is re-examined as touching chromosomes."""
 
 
 @dataclass
@@ -150,6 +180,36 @@ def _resolve_touching(
     return out
 
 
+def _split_oversized(
+    clf: ChromosomeClassifier,
+    segments: list[Segment],
+    labels: np.ndarray,
+    scale: float,
+    cache: _Scores,
+    tolerance: float = 1.0,
+) -> list[Segment] | None:
+    """Second look at objects far larger than the class they were given (two chromosomes touching along a
+    wide contact, which the network may name confidently). The best watershed cut is kept unless its pieces
+    look much worse (``tolerance`` nats) than the whole. Returns the new segment list, or None if unchanged.
+    """
+    median_area = float(np.median([s.area_px for s in segments])) if segments else 0.0
+    out: list[Segment] = []
+    changed = False
+    for seg, k in zip(segments, labels, strict=True):
+        if k < 0 or seg.area_px <= OVERSIZE_RATIO * CLASS_RELATIVE_AREA[int(k)] * median_area:
+            out.append(seg)
+            continue
+        floor = _quality(clf, [seg], scale, cache) - tolerance
+        scored = [(_quality(clf, parts, scale, cache), parts) for parts in split_candidates(seg)]
+        best = max(scored, key=lambda item: item[0], default=None)
+        if best is not None and best[0] >= floor:
+            out += best[1]
+            changed = True
+        else:
+            out.append(seg)
+    return out if changed else None
+
+
 def analyze_metaphase(
     image: np.ndarray,
     clf: ChromosomeClassifier,
@@ -179,6 +239,11 @@ def analyze_metaphase(
     segments = _resolve_touching(clf, segments, p_other, scale, cache, split_threshold)
     proba, p_up, p_other, rho = _score(clf, segments, scale, cache)
     labels = assign_classes(proba, p_other, extra_copy_cost=extra_copy_cost, discard_cost=discard_cost)
+    resized = _split_oversized(clf, segments, labels, scale, cache)
+    if resized is not None:
+        segments = resized
+        proba, p_up, p_other, rho = _score(clf, segments, scale, cache)
+        labels = assign_classes(proba, p_other, extra_copy_cost=extra_copy_cost, discard_cost=discard_cost)
     records = []
     for i, seg in enumerate(segments):
         k = int(labels[i])
