@@ -6,11 +6,12 @@ import re
 
 import pytest
 
-from tests.lag.part2_fixtures import DEMO_BED
+from tests.lag.part2_fixtures import DEMO_BED, genomics_ready  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
 
+@pytest.mark.usefixtures("genomics_ready")
 def test_biologist_reviews_a_case_on_a_tablet(  # type: ignore[no-untyped-def]
         live_server, browser_page, live_login) -> None:
     page = browser_page
