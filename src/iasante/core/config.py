@@ -17,8 +17,12 @@ def _default_home() -> Path:
 
 
 def _default_data_dir() -> Path | None:
-    candidate = REPO_DIR.parent / "shared" / "data"
-    return candidate if candidate.is_dir() else None
+    """``../shared/data`` beside the checkout (or one level further up, for nested CI clones)."""
+    for base in (REPO_DIR.parent, REPO_DIR.parent.parent):
+        candidate = base / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 class Settings(BaseSettings):
