@@ -22,7 +22,8 @@ def classify(
     """One row per image: input,chromosome,confidence,angle_deg.
 
     angle_deg is the counter-clockwise rotation (-180..180) that turned an upright, p-arm-up chromosome into
-    the image. Exit 0 when every image was read, 2 when some were not (the others are still written).
+    the image; upright = long (principal) axis vertical, not the frame a stored crop happens to have (see
+    docs/karyotype.md). Exit 0 when every image was read, 2 when some were not (the others are still written).
     """
     from iasante.karyotype import service
 
