@@ -59,3 +59,29 @@ def test_tilt_features_mirror_the_centroid_profile() -> None:
     plain, mirrored = tilt_features(canv), tilt_features(canv[:, :, ::-1])
     assert plain.shape == (1, 28 * 14 + CANVAS_HW[0])
     np.testing.assert_allclose(plain[0, -CANVAS_HW[0] :], -mirrored[0, -CANVAS_HW[0] :], atol=1e-4)
+
+
+def test_evaluate_single_scores_both_frames(classifier, demo_chromosomes) -> None:  # type: ignore[no-untyped-def]
+    """The two truths differ exactly by each crop's own tilt; the model is scored well only in the axis frame."""
+    import pandas as pd
+
+    from iasante.karyotype.io import CLASSES
+    from iasante.karyotype.preprocess import align_chromosome, wrap_deg
+    from iasante.karyotype.train import evaluate_single
+
+    table = pd.DataFrame(
+        {
+            "path": [str(p) for p, _ in demo_chromosomes],
+            "file": [p.name for p, _ in demo_chromosomes],
+            "cell": [int(p.name[4:7]) for p, _ in demo_chromosomes],
+            "chromosome": [c for _, c in demo_chromosomes],
+            "y": [CLASSES.index(c) for _, c in demo_chromosomes],
+        }
+    )
+    result = evaluate_single(classifier, table)
+    rows = result["rows"]
+    tilts = np.array([align_chromosome(read_gray(p))[1] for p in table["path"]])
+    np.testing.assert_allclose(wrap_deg(rows["turn_deg"] - rows["angle_true"]), tilts, atol=1e-6)
+    assert result["angle_errors"]["value_pct"] <= 25.0
+    tilted = float(np.mean(np.abs(tilts) > 7.5)) * 100
+    assert result["angle_errors_raw_crop_frame"]["value_pct"] >= tilted - 25.0
