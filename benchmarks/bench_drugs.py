@@ -100,8 +100,8 @@ def bench_docking(n_ligands: int, exhaustiveness: int, workers: list[int], log) 
             "redock_cpu_s": round(cpu, 2), "n_ligands": len(ligands), "exhaustiveness": exhaustiveness,
             "serial_wall_s": round(serial_wall, 2), "cpu_s_per_ligand": round(per_ligand_cpu, 2), "target_s": 30,
             "meets_target_cpu": per_ligand_cpu <= 30, "dask": scaling,
-            "scores": [{"smiles": s, "vina_score_kcal": r["scores_kcal"][0] if r["scores_kcal"] else None}
-                       for s, r in zip(ligands, serial, strict=True)]}
+            "scores": [{"smiles": s, "vina_score_kcal": r["scores_kcal"][0] if r["scores_kcal"] else None,
+                        "wall_s": r["seconds"]} for s, r in zip(ligands, serial, strict=True)]}
 
 
 def main() -> None:
