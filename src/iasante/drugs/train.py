@@ -208,4 +208,5 @@ def run(params: dict[str, Any] | None = None, out_dir: Path = WEIGHTS_DIR, cache
 def _save_actives(frame: pd.DataFrame, out_dir: Path) -> None:
     """Keep the Moonshot compounds with IC50 ≤ 10 µM (for similarity to known actives and lead finding)."""
     actives = frame[(frame.pic50 >= 5.0) & (frame.censor >= 0)][["smiles", "ids", "pic50", "censor"]]
-    actives.sort_values("pic50", ascending=False).to_csv(out_dir / "moonshot_actives.csv.gz", index=False)
+    actives.sort_values("pic50", ascending=False).to_csv(out_dir / "moonshot_actives.csv.gz", index=False,
+                                                         compression={"method": "gzip", "mtime": 0})
