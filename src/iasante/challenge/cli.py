@@ -9,6 +9,9 @@ from typing import Annotated
 
 import typer
 
+from iasante.core.cli_common import add_demo_command
+from iasante.core.models import Role
+
 app = typer.Typer(
     help="IA Santé Challenge: hidden test sets, scoring, QI and leaderboards.",
     no_args_is_help=True,
@@ -236,11 +239,5 @@ def train(
     _print_json(summary)
 
 
-@app.command()
-def demo() -> None:
-    """Load the three demo challenges with their baseline rows (idempotent)."""
-    from iasante.challenge import service
-    from iasante.core.auth import cli_principal
-
-    who = cli_principal(["data_scientist"], "challenge.demo")
-    typer.echo(service.load_demo(who.username))
+add_demo_command(app, "challenge", [Role.data_scientist],
+                 "Load the three demo challenges with their baseline rows (idempotent).")

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from iasante.core.cli_common import add_demo_command, add_status_command
+from iasante.core.models import Role
+
 app = typer.Typer(
     help="ScanCovid-IA: chest CT triage normal / pathological / COVID-19 from slices and series.",
     no_args_is_help=True,
@@ -72,28 +75,6 @@ def train(
 
 
 @app.command()
-def status() -> None:
-    """Say whether the model is ready (exit 5 if not)."""
-    from iasante.ct.service import system_status
-
-    state = system_status()
-    typer.echo(f"{state['state']}: {state['detail']}")
-    if state["state"] != "ready":
-        raise typer.Exit(5)
-
-
-@app.command()
-def demo() -> None:
-    """Store and analyse the shipped demo studies in the database (idempotent)."""
-    from iasante.core.auth import cli_principal
-    from iasante.core.models import Role
-    from iasante.ct.service import load_demo
-
-    who = cli_principal([Role.clinician], "ct.demo")
-    typer.echo(load_demo(who.username))
-
-
-@app.command()
 def studies(limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20) -> None:
     """List stored studies (pseudonymised patient, call, probabilities)."""
     from iasante.core import audit
@@ -113,3 +94,8 @@ def studies(limit: Annotated[int, typer.Option(min=1, help="How many, newest fir
                 f"{s.id}\t{s.created_at:%Y-%m-%d %H:%M}\t{s.patient or ''}\t{s.input_name}\t{s.status}\t"
                 f"{probs[0]}\t{probs[1]}\t{s.prediction or ''}"
             )
+
+
+add_status_command(app, "ct")
+add_demo_command(app, "ct", [Role.clinician],
+                 "Store and analyse the shipped demo studies in the database (idempotent).")

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from iasante.core.cli_common import add_demo_command, add_status_command
+from iasante.core.models import Role
+
 app = typer.Typer(help="Melanoma detection from dermoscopic images (HAM10000-trained, PH2-validated).",
                   no_args_is_help=True)
 
@@ -60,28 +63,6 @@ def train(
     typer.echo(f"HAM10000 test melanoma AUC {test['auc_melanoma']}; PH2 AUC {ph2['auc_melanoma']}")
 
 
-@app.command()
-def status() -> None:
-    """Say whether the model is ready."""
-    from iasante.derm.service import system_status
-
-    state = system_status()
-    typer.echo(f"{state['state']}: {state['detail']}")
-    if state["state"] != "ready":
-        raise typer.Exit(5)
-
-
-@app.command()
-def demo() -> None:
-    """Analyse the shipped demo images into the database (idempotent)."""
-    from iasante.core.auth import cli_principal
-    from iasante.core.models import Role
-    from iasante.derm.service import load_demo
-
-    who = cli_principal([Role.clinician, Role.data_scientist], "derm.demo")
-    typer.echo(load_demo(who.username))
-
-
 @app.command("list")
 def list_command(limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20) -> None:
     """List stored analyses (id, date, image, p_melanoma, prediction)."""
@@ -95,3 +76,8 @@ def list_command(limit: Annotated[int, typer.Option(min=1, help="How many, newes
         for row in list_analyses(session, limit):
             typer.echo(f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M}\t{row.image_name}\t{row.p_melanoma:.3f}\t"
                        f"{row.prediction}")
+
+
+add_status_command(app, "derm")
+add_demo_command(app, "derm", [Role.clinician, Role.data_scientist],
+                 "Analyse the shipped demo images into the database (idempotent).")

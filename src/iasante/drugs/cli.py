@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from iasante.core.cli_common import add_status_command
+
 app = typer.Typer(help="COVIDrug-19: SARS-CoV-2 Mpro potency model, Vina docking, repositioning screen.",
                   no_args_is_help=True)
 
@@ -164,12 +166,4 @@ def redock(
         raise typer.Exit(1)
 
 
-@app.command()
-def status() -> None:
-    """Say whether the model and docking assets are ready (exit 5 when not)."""
-    from iasante.drugs.service import system_status
-
-    state = system_status()
-    typer.echo(f"{state['state']}: {state['detail']}")
-    if state["state"] != "ready":
-        raise typer.Exit(5)
+add_status_command(app, "drugs")

@@ -9,6 +9,9 @@ from typing import Annotated
 
 import typer
 
+from iasante.core.cli_common import add_demo_command, add_status_command
+from iasante.core.models import Role
+
 app = typer.Typer(
     help="Karyotype AI: chromosome classification and orientation, karyogram and ISCN.", no_args_is_help=True
 )
@@ -100,23 +103,6 @@ def evaluate(
     typer.echo(json.dumps(summary, indent=2))
 
 
-@app.command()
-def status() -> None:
-    """Say whether the model is ready (exit 5 when not)."""
-    from iasante.karyotype.service import system_status
-
-    state = system_status()
-    typer.echo(f"{state['state']}: {state['detail']}")
-    if state["state"] != "ready":
-        raise typer.Exit(5)
-
-
-@app.command()
-def demo() -> None:
-    """Analyse the shipped demo metaphase into the database (idempotent)."""
-    from iasante.core.auth import cli_principal
-    from iasante.core.models import Role
-    from iasante.karyotype.service import load_demo
-
-    who = cli_principal([Role.biologist], "karyotype.demo")
-    typer.echo(load_demo(who.username))
+add_status_command(app, "karyotype")
+add_demo_command(app, "karyotype", [Role.biologist],
+                 "Analyse the shipped demo metaphase into the database (idempotent).")
