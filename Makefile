@@ -34,7 +34,10 @@ demo: db
 	$(BIN)/iasante demo load
 
 vendor:
-	cd src/iasante/web && npm install --no-save --no-audit --no-fund && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/ && rm -rf node_modules
+	cd src/iasante/web && npm install --no-save --no-audit --no-fund \
+	  && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/ \
+	  && cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css static/vendor/swagger/ \
+	  && rm -rf node_modules package-lock.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

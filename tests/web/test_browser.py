@@ -35,3 +35,10 @@ def test_participant_cannot_open_admin(live_server, browser_page, live_login) ->
     live_login(page, live_server, "challenge_participant")
     response = page.goto(f"{live_server.url}/admin")
     assert response is not None and response.status == 403
+
+
+def test_api_docs_render_in_the_browser(live_server, browser_page, live_login) -> None:  # type: ignore[no-untyped-def]
+    page = browser_page
+    live_login(page, live_server, "data_scientist")
+    page.goto(f"{live_server.url}/api/docs")
+    page.wait_for_selector("text=/api/auth/login", timeout=30_000)

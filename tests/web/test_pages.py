@@ -51,3 +51,9 @@ def test_unauthenticated_api_is_401_and_page_redirects(app_instance) -> None:  #
         assert client.get("/api/jobs").status_code == 401
         response = client.get("/jobs", follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_api_docs_use_vendored_swagger_without_cdn(client_as) -> None:  # type: ignore[no-untyped-def]
+    page = client_as("clinician").get("/api/docs")
+    assert page.status_code == 200 and "/static/vendor/swagger/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower() and "<script>" not in page.text

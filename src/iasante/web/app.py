@@ -80,7 +80,7 @@ def create_app() -> FastAPI:
         version=__version__,
         description="JSON API of the IA Santé platform. Log in with POST /api/auth/login; send the returned "
         "csrf_token as header X-CSRF-Token on every POST/PUT/PATCH/DELETE.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=_lifespan,
@@ -104,6 +104,11 @@ def create_app() -> FastAPI:
             return JSONResponse({"detail": exc.errors()}, status_code=422)
         fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) for e in exc.errors())
         return _error_response(request, 422, _("Invalid or missing fields: ") + fields)
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> Response:
+        """Swagger UI served from vendored files (no CDN, no inline script)."""
+        return render(request, "api_docs.html")
 
     app.include_router(pages.router)
     app.include_router(pages.api_router)
