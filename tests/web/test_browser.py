@@ -41,4 +41,4 @@ def test_api_docs_render_in_the_browser(live_server, browser_page, live_login) -
     page = browser_page
     live_login(page, live_server, "data_scientist")
     page.goto(f"{live_server.url}/api/docs")
-    page.wait_for_selector("text=/api/auth/login", timeout=30_000)
+    page.get_by_text("/api/auth/login").first.wait_for(timeout=30_000)
