@@ -36,9 +36,11 @@ def test_predict_contract_with_a_bad_row(tmp_path: Path) -> None:
     assert "row 3" in result.output and "invalid SMILES" in result.output
     table = pd.read_csv(out)
     assert list(table.columns) == ["name", "smi", "extra", "pIC50_pred", "pIC50_low", "pIC50_high", "in_domain"]
-    assert table.name.tolist() == ["hit", "aspirin"]
-    assert (table.pIC50_low <= table.pIC50_pred).all() and (table.pIC50_pred <= table.pIC50_high).all()
-    assert table.in_domain.tolist() == [True, False]
+    assert table.name.tolist() == ["hit", "bad", "aspirin"]  # row for row with the input
+    assert table.loc[1, ["pIC50_pred", "pIC50_low", "pIC50_high", "in_domain"]].isna().all()
+    scored = table.drop(index=1)
+    assert (scored.pIC50_low <= scored.pIC50_pred).all() and (scored.pIC50_pred <= scored.pIC50_high).all()
+    assert scored.in_domain.tolist() == [True, False]
 
 
 def test_predict_all_good_exits_zero(tmp_path: Path) -> None:

@@ -27,8 +27,8 @@ def predict(
                                                       "named smiles/SMILES/...).")] = None,
 ) -> None:
     """OUT = the input columns + pIC50_pred,pIC50_low,pIC50_high,in_domain (90 % conformal interval; in_domain
-    = nearest training compound at Tanimoto ≥ 0.35). Invalid SMILES: one error line each, the other rows are
-    written, exit 2."""
+    = nearest training compound at Tanimoto ≥ 0.35). Invalid SMILES: one error line each, the row is kept with
+    empty predictions, the others are scored, exit 2."""
     from iasante.core.progress import fraction_bar
     from iasante.drugs import service
 

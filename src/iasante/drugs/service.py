@@ -36,18 +36,21 @@ def model_version() -> str:
 
 
 def predict_file(path: Path, smiles_column: str | None, out: Path) -> tuple[int, list[str]]:
-    """Write ``out`` = the input columns + pIC50_pred, pIC50_low, pIC50_high, in_domain, for valid rows.
+    """Write ``out`` = every input row, in input order, + pIC50_pred, pIC50_low, pIC50_high, in_domain.
+
+    Rows with an invalid SMILES keep their place with empty prediction columns, so the output lines up with
+    the input row for row.
 
     Returns:
-        (rows written, one "input:row N: problem" message per invalid row).
+        (rows scored, one "input:row N: problem" message per invalid row).
     """
     table, column = read_table(path, smiles_column)
     scored, errors = score_smiles(table[column].tolist(), with_details=False)
-    result = table.loc[scored.index].copy()
+    result = table.copy()
     for name in PREDICTION_COLUMNS:
-        result[name] = scored[name].to_numpy()
+        result[name] = scored[name].reindex(table.index)
     _write_csv(result, out)
-    return len(result), [f"{path}:row {i + 2}: {message}" for i, message in errors]
+    return len(scored), [f"{path}:row {i + 2}: {message}" for i, message in errors]
 
 
 def _write_csv(frame: pd.DataFrame, out: Path) -> None:
