@@ -1,4 +1,4 @@
-"""Seeded training that reproduces the committed weights (CPU, one thread).
+"""Seeded training that reproduces the committed weights (CPU, two threads).
 
 Steps: pre-process HAM10000 and PH2 once (cached), split HAM10000 by lesion_id (train/val/test), train the CNN
 with a class-weighted loss, train LightGBM on the ABCD/colour descriptors, choose test-time augmentation and the
@@ -123,10 +123,10 @@ def _blend(log_cnn: np.ndarray, log_lgb: np.ndarray, weight: float) -> np.ndarra
     return weight * log_cnn + (1 - weight) * log_lgb
 
 
-def run_training(seed: int = 0, epochs: int = 18, out_dir: Path = WEIGHTS_DIR, cache_dir: Path = DEFAULT_CACHE,
+def run_training(seed: int = 0, epochs: int = 30, out_dir: Path = WEIGHTS_DIR, cache_dir: Path = DEFAULT_CACHE,
                  on_progress: Progress = _quiet, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train, calibrate, evaluate and write the weights folder; returns the metrics written to the config."""
-    torch.set_num_threads(1)
+    torch.set_num_threads(2)
     started = time.time()
     on_progress(0.0, "pre-processing")
     ham, ph2 = load_cached("ham10000", cache_dir), load_cached("ph2", cache_dir)
