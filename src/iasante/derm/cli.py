@@ -47,7 +47,7 @@ def predict(
 @app.command()
 def train(
     seed: Annotated[int, typer.Option(help="Random seed (split, initialisation, augmentation).")] = 0,
-    epochs: Annotated[int, typer.Option(min=1, help="CNN training epochs.")] = 30,
+    epochs: Annotated[int, typer.Option(min=1, help="CNN training epochs.")] = 45,
     out: Annotated[Path | None, typer.Option(help="Weights folder (default: the package's weights/).")] = None,
     cache: Annotated[Path, typer.Option(help="Pre-processed array cache.")] = Path("/tmp/derm_cache"),
 ) -> None:

@@ -123,7 +123,7 @@ def _blend(log_cnn: np.ndarray, log_lgb: np.ndarray, weight: float) -> np.ndarra
     return weight * log_cnn + (1 - weight) * log_lgb
 
 
-def run_training(seed: int = 0, epochs: int = 30, out_dir: Path = WEIGHTS_DIR, cache_dir: Path = DEFAULT_CACHE,
+def run_training(seed: int = 0, epochs: int = 45, out_dir: Path = WEIGHTS_DIR, cache_dir: Path = DEFAULT_CACHE,
                  on_progress: Progress = _quiet, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train, calibrate, evaluate and write the weights folder; returns the metrics written to the config."""
     torch.set_num_threads(2)
