@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from iasante.core.db import session_scope
+from iasante.core.db import Base, session_scope
+from iasante.core.errors import NotFoundError
 from iasante.core.models import AuditEvent
+
+Row = TypeVar("Row", bound=Base)
 
 
 def record(
@@ -47,6 +51,20 @@ def record(
             own.add(event)
     else:
         session.add(event)
+
+
+def read_audited(session: Session, model: type[Row], record_id: int, *, resource: str, actor: str,
+                 ip: str = "") -> Row:
+    """Fetch one stored record of patient data by id and audit the read (with the row's pseudonym).
+
+    Raises:
+        NotFoundError: "<resource with spaces> <id> not found" when no row has that id.
+    """
+    row = session.get(model, record_id)
+    if row is None:
+        raise NotFoundError(f"{resource.replace('_', ' ')} {record_id} not found")
+    record(session, actor, "read", resource, record_id, patient=getattr(row, "patient", None), ip=ip)
+    return row
 
 
 def list_events(

@@ -222,11 +222,7 @@ def predict_job(ctx: jobs.JobContext, study_id: int) -> dict[str, Any]:
 
 def get_study(session: Session, study_id: int, *, actor: str, ip: str = "") -> CtStudy:
     """One stored study (the read is audited)."""
-    study = session.get(CtStudy, study_id)
-    if study is None:
-        raise NotFoundError(f"ct study {study_id} not found")
-    audit.record(session, actor, "read", "ct_study", study.id, patient=study.patient, ip=ip)
-    return study
+    return audit.read_audited(session, CtStudy, study_id, resource="ct_study", actor=actor, ip=ip)
 
 
 def list_studies(session: Session, limit: int = 50) -> list[CtStudy]:

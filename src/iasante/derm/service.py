@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from iasante.core import audit
 from iasante.core.crypto import pseudonymise
 from iasante.core.db import session_scope
-from iasante.core.errors import InputDataError, ModelNotReadyError, NotFoundError
+from iasante.core.errors import InputDataError, ModelNotReadyError
 from iasante.core.files import read_stored, store_upload
 from iasante.core.progress import track
 from iasante.derm.db import DermAnalysis
@@ -123,11 +123,7 @@ def store_analysis(session: Session, data: bytes, filename: str, *, owner: str, 
 
 def get_analysis(session: Session, analysis_id: int, *, actor: str, ip: str = "") -> DermAnalysis:
     """One stored analysis (the read is audited)."""
-    row = session.get(DermAnalysis, analysis_id)
-    if row is None:
-        raise NotFoundError(f"derm analysis {analysis_id} not found")
-    audit.record(session, actor, "read", "derm_analysis", row.id, patient=row.patient, ip=ip)
-    return row
+    return audit.read_audited(session, DermAnalysis, analysis_id, resource="derm_analysis", actor=actor, ip=ip)
 
 
 def list_analyses(session: Session, limit: int = 50) -> list[DermAnalysis]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from iasante.core import audit
 from iasante.core.crypto import pseudonymise
 from iasante.core.db import session_scope
-from iasante.core.errors import InputDataError, ModelNotReadyError, NotFoundError
+from iasante.core.errors import InputDataError, ModelNotReadyError
 from iasante.core.files import read_stored, store_upload
 from iasante.core.progress import track
 from iasante.karyotype.assign import iscn_numerical
@@ -183,11 +183,8 @@ def store_analysis(
 
 def get_analysis(session: Session, analysis_id: int, *, actor: str, ip: str = "") -> KaryotypeAnalysis:
     """One stored analysis (the read is audited)."""
-    row = session.get(KaryotypeAnalysis, analysis_id)
-    if row is None:
-        raise NotFoundError(f"karyotype analysis {analysis_id} not found")
-    audit.record(session, actor, "read", "karyotype_analysis", row.id, patient=row.patient, ip=ip)
-    return row
+    return audit.read_audited(session, KaryotypeAnalysis, analysis_id, resource="karyotype_analysis", actor=actor,
+                              ip=ip)
 
 
 def list_analyses(session: Session, limit: int = 50) -> list[KaryotypeAnalysis]:
