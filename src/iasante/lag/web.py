@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from iasante.core.auth import Principal
 from iasante.core.config import get_settings
@@ -31,6 +32,16 @@ async def _read_upload(upload: UploadFile) -> tuple[bytes, str]:
     if not data:
         raise InputDataError(f"upload {upload.filename!r}: empty file")
     return data, upload.filename or "upload.txt"
+
+
+async def _store_and_analyse(request: Request, db: Session, who: Principal, variants: UploadFile, genome: str,
+                             name: str, patient_id: str) -> tuple[int, int]:
+    """Store an uploaded VCF/BED as a case (committed) and start its analysis job: (case id, job id)."""
+    data, filename = await _read_upload(variants)
+    case = service.create_case(db, data, filename, owner=who.username, genome=genome, name=name.strip(),
+                               patient_id=patient_id.strip() or None, ip=client_ip(request))
+    db.commit()
+    return case.id, service.start_analysis(case.id, who.username)
 
 
 def _filters(cls: str, svtype: str, min_score: str, q: str, report_only: str) -> dict[str, object]:
@@ -64,20 +75,8 @@ async def create(
     patient_id: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     """Store the file, start the analysis job, then show the case page (it refreshes until done)."""
-    data, filename = await _read_upload(variants)
-    case = service.create_case(
-        db,
-        data,
-        filename,
-        owner=who.username,
-        genome=genome,
-        name=name.strip(),
-        patient_id=patient_id.strip() or None,
-        ip=client_ip(request),
-    )
-    db.commit()
-    service.start_analysis(case.id, who.username)
-    return RedirectResponse(f"/lag/cases/{case.id}", status_code=303)
+    case_id, _job_id = await _store_and_analyse(request, db, who, variants, genome, name, patient_id)
+    return RedirectResponse(f"/lag/cases/{case_id}", status_code=303)
 
 
 @router.post("/calling")
@@ -251,20 +250,8 @@ async def api_create(
     patient_id: Annotated[str, Form()] = "",
 ) -> dict[str, object]:
     """Upload a VCF/BED and start its analysis; poll ``GET /api/lag/cases/{id}``."""
-    data, filename = await _read_upload(variants)
-    case = service.create_case(
-        db,
-        data,
-        filename,
-        owner=who.username,
-        genome=genome,
-        name=name.strip(),
-        patient_id=patient_id.strip() or None,
-        ip=client_ip(request),
-    )
-    db.commit()
-    job_id = service.start_analysis(case.id, who.username)
-    return {"id": case.id, "job_id": job_id, "status": "queued"}
+    case_id, job_id = await _store_and_analyse(request, db, who, variants, genome, name, patient_id)
+    return {"id": case_id, "job_id": job_id, "status": "queued"}
 
 
 @api_router.get("/cases/{case_id}")
