@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 run: setup demo
 	$(BIN)/iasante serve
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest -q
 
 bench: setup
@@ -41,6 +41,7 @@ vendor:
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var bench-results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -57,3 +58,13 @@ def test_installed_entry_point_maps_errors(iasante_home) -> None:  # type: ignor
     help_text = subprocess.run([sys.executable, "-m", "iasante", "--help"], capture_output=True, text=True).stdout
     for group in ("serve", "db", "user", "jobs", "audit", "ct", "iot", "challenge"):
         assert group in help_text
+    unknown_option = subprocess.run([sys.executable, "-m", "iasante", "jobs", "list", "--bogus"],
+                                    capture_output=True, text=True)
+    assert unknown_option.returncode == 2 and "No such option" in unknown_option.stderr
+    assert "internal error" not in unknown_option.stderr
+
+
+def test_database_never_upgraded_is_a_clear_configuration_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "IASANTE_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "iasante", "jobs", "list"], capture_output=True, text=True, env=env)
+    assert result.returncode == 3 and "iasante db upgrade" in result.stderr

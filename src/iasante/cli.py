@@ -9,17 +9,19 @@ import importlib
 import json
 import sys
 import traceback
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from iasante.core.config import PACKAGE_DIR
-from iasante.core.db import SYSTEMS
-from iasante.core.errors import IASanteError
+from iasante.core.config import PACKAGE_DIR, get_settings
+from iasante.core.db import SYSTEMS, is_missing_schema
+from iasante.core.errors import ConfigError, IASanteError
 from iasante.core.progress import console
+
+if TYPE_CHECKING:  # Typer ≥ 0.29 vendors click: annotate with the classes it really passes
+    from typer._click import Command, Context, HelpFormatter
 
 SYSTEM_HELP = {
     "ct": "ScanCovid-IA: chest CT triage normal / pathological / COVID-19.",
@@ -40,10 +42,10 @@ def _has_cli(system: str) -> bool:
 class PlatformGroup(TyperGroup):
     """Loads a system's commands only when that system is invoked, and maps errors to exit codes once."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         return list(super().list_commands(ctx)) + [s for s in SYSTEMS if _has_cli(s)]
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+    def get_command(self, ctx: Context, name: str) -> Command | None:
         if name in SYSTEMS and _has_cli(name):
             module = importlib.import_module(f"iasante.{name}.cli")
             command = typer.main.get_command(module.app)
@@ -51,20 +53,25 @@ class PlatformGroup(TyperGroup):
             return command
         return super().get_command(ctx, name)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        parent = super()
-        rows = [(n, c.get_short_help_str(60)) for n in parent.list_commands(ctx)
-                if (c := parent.get_command(ctx, n)) is not None and not c.hidden]
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        rows = [(n, c.get_short_help_str(60)) for n in TyperGroup.list_commands(self, ctx)
+                if (c := TyperGroup.get_command(self, ctx, n)) is not None and not c.hidden]
         rows += [(s, SYSTEM_HELP[s]) for s in SYSTEMS if _has_cli(s)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except IASanteError as exc:
             console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from exc
+        except Exception as exc:
+            if not is_missing_schema(exc):
+                raise
+            console.print("[red]error:[/red] the database has no tables yet: run `iasante db upgrade` first "
+                          f"(database: {get_settings().db_url})", highlight=False, soft_wrap=True)
+            raise typer.Exit(ConfigError.exit_code) from exc
 
 
 app = typer.Typer(cls=PlatformGroup, help="IA Santé: clinical AI tools of the hospital.", no_args_is_help=True,
@@ -245,21 +252,14 @@ def demo_load() -> None:
 
 
 def main() -> None:
-    """Console entry point: unexpected errors exit 1 with a short message (traceback with IASANTE_DEBUG=1)."""
+    """Console entry point: usage errors exit 2 (Typer's standalone mode), unexpected errors exit 1 with one line
+    (traceback with IASANTE_DEBUG=1)."""
     import os
 
     try:
-        code = typer.main.get_command(app).main(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except click.Abort:
-        sys.exit(1)
+        typer.main.get_command(app).main(prog_name="iasante")
     except Exception as exc:  # last resort: one readable line
         if os.environ.get("IASANTE_DEBUG"):
             traceback.print_exc()
         console.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)

@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import click
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -36,12 +35,9 @@ def files(tmp_path: Path) -> tuple[Path, Path, np.ndarray, np.ndarray]:
 
 
 def invoke(args: list[str]) -> tuple[int, str, str]:
-    """Run the root CLI; its error mapping raises click's Exit, which CliRunner reports as an exception."""
+    """Run the root CLI in-process and return (exit code, stdout, stderr)."""
     result = runner.invoke(app, args)
-    code = result.exit_code
-    if isinstance(result.exception, click.exceptions.Exit):
-        code = result.exception.exit_code
-    return code, result.stdout, result.stderr
+    return result.exit_code, result.stdout, result.stderr
 
 
 def _score(truth: Path, sub: Path, *metrics: str) -> tuple[int, str, str]:

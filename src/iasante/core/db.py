@@ -111,6 +111,15 @@ def upgrade_database(url: str | None = None) -> None:
     command.upgrade(_alembic_config(url or get_settings().db_url), "heads")
 
 
+def is_missing_schema(exc: BaseException) -> bool:
+    """True when a query failed because the database was never upgraded (SQLite or PostgreSQL wording)."""
+    from sqlalchemy.exc import DBAPIError
+
+    text = str(getattr(exc, "orig", exc)).lower()
+    missing = "no such table" in text or ("relation" in text and "does not exist" in text)
+    return isinstance(exc, DBAPIError) and missing
+
+
 def current_revisions(url: str | None = None) -> set[str]:
     """Revisions the database is at (to check it was upgraded)."""
     from alembic.runtime.migration import MigrationContext

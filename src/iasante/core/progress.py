@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -22,11 +22,11 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
     """Iterate with a progress bar on stderr (stdout stays clean for results)."""
     sequence = list(items) if total is None and not hasattr(items, "__len__") else items
     with _progress() as progress:
-        yield from progress.track(sequence, total=total, description=description)  # type: ignore[arg-type]
+        yield from progress.track(sequence, total=total, description=description)
 
 
 @contextmanager
-def fraction_bar(description: str) -> Iterator[callable]:  # type: ignore[valid-type]
+def fraction_bar(description: str) -> Iterator[Callable[..., None]]:
     """A bar driven by ``update(fraction, message)``, matching :class:`iasante.core.jobs.JobContext`."""
     with _progress() as progress:
         task = progress.add_task(description, total=1000)

@@ -54,7 +54,7 @@ def current_principal(request: Request) -> Principal:
 async def _check_csrf(request: Request, principal: Principal) -> None:
     if request.method not in UNSAFE_METHODS:
         return
-    token = request.headers.get("x-csrf-token")
+    token: object = request.headers.get("x-csrf-token")
     if token is None and "form" in request.headers.get("content-type", ""):
         token = (await request.form()).get("csrf_token")  # cached by Starlette for later Form() params
     if not csrf_matches(principal.csrf_token, token if isinstance(token, str) else None):
