@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from iasante.core.errors import ModelNotReadyError
-from iasante.iot.evaluate import choose_threshold, per_participant, summarise
+from iasante.iot.evaluate import choose_threshold, label_days, per_participant, summarise
 from iasante.iot.features import FEATURES, person_features
 from iasante.iot.model import WEIGHTS_FILE, EarlyWarningDetector, load_detector
 from iasante.iot.train import train
@@ -32,7 +32,7 @@ def test_features_shape_and_causality() -> None:
 def test_committed_weights_load_and_are_small() -> None:
     det = load_detector()
     assert WEIGHTS_FILE.stat().st_size < 1_000_000 and 0.5 < det.threshold < 1.0
-    assert set(det.reference_) >= {"hr_z", "cusum_hr", "z_steps"}
+    assert set(det.reference_) >= {"hr_z", "cusum_hr"} and "z_steps" not in det.statistics
 
 
 def test_unfitted_and_missing_weights_raise(tmp_path: Path) -> None:
@@ -70,8 +70,52 @@ def test_metrics_per_participant() -> None:
     per_user = per_participant(pd.DataFrame(rows))
     stats = summarise(per_user)
     assert stats["sensitivity"] == 1.0 and stats["median_first_alert_rel_day"] == -3
-    assert stats["n_evaluable_hr"] == 1
+    assert stats["n_evaluable"] == stats["n_evaluable_any"] == 1
     assert stats["false_alerts_per_month"] == pytest.approx(1 / 26 * 30)
+
+
+def _days(user: str, rel_days: list[int], has_hr: bool) -> list[dict[str, object]]:
+    onset = pd.Timestamp("2020-04-01")
+    return [
+        {
+            "user_code": user,
+            "rel_day": rel,
+            "in_window": -7 <= rel <= 3,
+            "away": rel < -14,
+            "has_data": True,
+            "has_hr": has_hr,
+            "alert": 0,
+            "onset": onset,
+        }
+        for rel in rel_days
+    ]
+
+
+def test_enough_data_rule_is_the_same_for_everyone() -> None:
+    """≥ 7 days in the 28 days before the window and ≥ 3 in it; heart rate for the primary rule."""
+    rows = (
+        _days("hr_ok", [*range(-35, -28), -5, 0, 2], has_hr=True)
+        + _days("steps_only", [*range(-20, -13), -5, 0, 2], has_hr=False)
+        + _days("short_baseline", [*range(-14, -8), -5, 0, 2], has_hr=True)  # 6 days
+        + _days("old_baseline", [*range(-60, -40), -5, 0, 2], has_hr=True)  # before the 28 days
+        + _days("sparse_window", [*range(-20, -10), -5, 0], has_hr=True)  # 2 window days
+    )
+    per_user = per_participant(pd.DataFrame(rows)).set_index("user_code")
+    assert per_user["evaluable"].to_dict() == {
+        "hr_ok": True,
+        "old_baseline": False,
+        "short_baseline": False,
+        "sparse_window": False,
+        "steps_only": False,
+    }
+    assert per_user["evaluable_any"].sum() == 2 and per_user.loc["steps_only", "evaluable_any"]
+
+
+def test_impossible_onset_dates_are_unknown() -> None:
+    days = pd.DataFrame({"user_code": ["a", "b"], "day": pd.to_datetime(["2020-04-01", "2020-04-01"])})
+    participants = pd.DataFrame({"user_code": ["a", "b"], "onset": pd.to_datetime(["1967-01-30", "2020-04-03"])})
+    labelled = label_days(days, participants)
+    assert labelled["onset"].isna().tolist() == [True, False] and labelled["rel_day"].iloc[1] == -2
 
 
 def test_training_is_seeded_and_reproducible(tmp_path: Path) -> None:
@@ -81,3 +125,20 @@ def test_training_is_seeded_and_reproducible(tmp_path: Path) -> None:
     assert first["model"]["sensitivity"] == second["model"]["sensitivity"]
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert {"model", "rhr_diff", "cusum", "final_threshold"} <= set(metrics)
+
+
+def test_alert_explains_heart_rate_and_names_the_step_drop() -> None:
+    days = pd.date_range("2020-03-01", periods=40)
+    daily = pd.DataFrame(
+        {
+            "user_code": "u1",
+            "day": days,
+            "rhr_bpm": [60.0, 61.0, 59.0, 62.0] * 9 + [60.0, 70.0, 72.0, 75.0],
+            "hr_min_bpm": [50.0, 51.0, 49.0, 52.0] * 9 + [50.0, 58.0, 60.0, 62.0],
+            "steps": [8000.0, 9000.0, 8500.0, 7500.0] * 9 + [8000.0, 3000.0, 2000.0, 1500.0],
+        }
+    )
+    det = EarlyWarningDetector(threshold=0.95).fit(person_features(daily.iloc[:36].drop(columns="user_code")))
+    result = det.detect(daily)
+    last = result.iloc[-1]
+    assert last["alert"] == 1 and "heart" in last["explanation"] and "steps" in last["explanation"]

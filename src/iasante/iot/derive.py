@@ -84,14 +84,18 @@ def news2_for(session: Session, patient: Patient, since: datetime) -> list[Score
 def daily_frame(session: Session, patient_id: int, since_day: datetime) -> pd.DataFrame:
     """Daily summaries (``day`` + signal columns in detector units) of one patient from ``since_day``."""
     day = func.date(Reading.ts)
+    value = Reading.value
     rows = session.execute(
-        select(day.label("day"), Reading.metric, func.avg(Reading.value), func.sum(Reading.value))
+        select(day.label("day"), Reading.metric, func.avg(value), func.sum(value), func.min(value))
         .where(Reading.patient_id == patient_id, Reading.metric.in_(DAILY_AGG), Reading.ts >= since_day)
         .group_by(day, Reading.metric)
     ).all()
     records: dict[str, dict[str, float]] = {}
-    for d, metric, avg, total in rows:
-        records.setdefault(str(d), {})[metric] = float(total if DAILY_AGG[metric] == "sum" else avg)
+    for d, metric, avg, total, low in rows:
+        record = records.setdefault(str(d), {})
+        record[metric] = float(total if DAILY_AGG[metric] == "sum" else avg)
+        if metric == "hr_bpm":
+            record["hr_min_bpm"] = float(low)  # the day's lowest heart rate, mostly asleep (night-time proxy)
     frame = pd.DataFrame([{"day": k, **v} for k, v in records.items()])
     if frame.empty:
         return frame

@@ -40,6 +40,7 @@ class Signal:
 SIGNALS = (
     Signal("rhr_bpm", "resting heart rate", "bpm", +1.0, 2.0),
     Signal("hr_avg_bpm", "average heart rate", "bpm", +1.0, 3.0),
+    Signal("hr_min_bpm", "lowest heart rate", "bpm", +1.0, 2.0),
     Signal("steps", "steps", "steps/day", -1.0, 0.25, log=True),
     Signal("spo2_pct", "SpO2", "%", -1.0, 0.7),
     Signal("temp_c", "body temperature", "°C", +1.0, 0.15),
@@ -49,6 +50,7 @@ SIGNAL_NAMES = tuple(s.name for s in SIGNALS)
 FEATURES = (
     "z_rhr_bpm",
     "z_hr_avg_bpm",
+    "z_hr_min_bpm",
     "z_steps",
     "z_spo2_pct",
     "z_temp_c",

@@ -16,6 +16,7 @@ from iasante.core.errors import InputDataError
 WELLTORY_COLUMNS = {
     "resting_pulse": "rhr_bpm",
     "pulse_average": "hr_avg_bpm",
+    "pulse_min": "hr_min_bpm",
     "steps_count": "steps",
     "average_spo2_value": "spo2_pct",
     "body_temperature_avg": "temp_c",
@@ -24,6 +25,7 @@ WELLTORY_COLUMNS = {
 PLAUSIBLE_DAILY = {
     "rhr_bpm": (25, 220),
     "hr_avg_bpm": (25, 220),
+    "hr_min_bpm": (25, 220),
     "steps": (0, 100_000),
     "spo2_pct": (50, 100),
     "temp_c": (30, 43),
@@ -68,8 +70,8 @@ def read_wearables(path: Path) -> pd.DataFrame:
 
     Returns:
         One row per (user_code, day) with ``day`` as datetime64 and the signal columns ``rhr_bpm``,
-        ``hr_avg_bpm``, ``steps``, ``spo2_pct``, ``temp_c`` (NaN when not measured); duplicate rows of a
-        user-day are averaged.
+        ``hr_avg_bpm``, ``hr_min_bpm`` (the day's lowest heart rate, mostly asleep), ``steps``, ``spo2_pct``,
+        ``temp_c`` (NaN when not measured); duplicate rows of a user-day are averaged.
     """
     path = Path(path)
     frame = read_csv(path, ("user_code", "day"), "wearables")

@@ -1,14 +1,17 @@
-"""The pre-symptomatic detector: detector statistics calibrated on healthy days, combined by their tail probability.
+"""The pre-symptomatic detector: heart-rate statistics calibrated on healthy days, combined by their tail probability.
 
-Each statistic of :mod:`iasante.iot.features` (heart-rate z vs personal baseline (RHR-Diff), the
-CuSum of residual heart rate, the step-count drop, SpO2 and temperature z) is turned into an empirical tail
-probability ``p = P(statistic ≥ x | healthy day)``, learned from the training participants' days away from
-symptom onset. The day's score is ``1 − min p`` (the most surprising statistic wins), and the alert's explanation
-names the statistics with the smallest ``p``. Statistics with too few healthy reference values (SpO2 and
-temperature are rare in Welltory exports) fall back to the standard normal tail of their z-score.
+The alert rests on the two heart-rate statistics of :mod:`iasante.iot.features`: the day's heart-rate z-score
+vs the personal baseline (RHR-Diff; resting, average and lowest heart rate pooled) and the leaky CuSum of that
+residual (Mishra et al. 2020). SpO2, temperature and sleep z-scores join them when a device measures them. Each
+statistic is turned into an empirical tail probability ``p = P(statistic ≥ x | healthy day)``, learned from the
+training participants' days away from symptom onset. The day's score is ``1 − min p`` (the most surprising
+statistic wins), and the explanation names the statistics with the smallest ``p`` plus the step-count change.
 
-Why not a discriminative classifier: with 11 evaluable onsets, a logistic model over the same features detected
-half as many participants at the same false-alert rate in leave-one-participant-out evaluation.
+Why steps are context, not a trigger: daily step z-scores of phone pedometers are heavy-tailed on healthy days
+(phone left at home); as a third trigger they cost more false alerts than they found onsets, and in
+leave-one-participant-out evaluation the heart-rate-only rule detected 5 of 8 participants vs 4 of 8 with steps.
+Why not a discriminative classifier: a logistic model over the same statistics detected the same 5 (2 features)
+or fewer (7 features) at the same false-alert budget, and is harder to explain.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from iasante.core.errors import ModelNotReadyError
 from iasante.iot.features import SIGNALS, cohort_features
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "weights" / "detector.json"
-STATISTICS = ("hr_z", "cusum_hr", "z_steps", "z_spo2_pct", "z_temp_c", "z_sleep_h")
+STATISTICS = ("hr_z", "cusum_hr", "z_spo2_pct", "z_temp_c", "z_sleep_h")
+STEPS_CONTEXT_SD = 1.0  # a step drop this large (SD) is named in the explanation
 MIN_REFERENCE = 20  # non-zero healthy values needed to use the empirical tail
 _QUANTILES = np.linspace(0.0, 1.0, 401)
 
@@ -122,6 +126,8 @@ class EarlyWarningDetector:
             if tails[j] >= 0.2:
                 break
             parts.append(f"{_describe(self.statistics[j], row)} (p={tails[j]:.3f})")
+        if row.get("z_steps", 0.0) >= STEPS_CONTEXT_SD:
+            parts.append(_describe("z_steps", row))
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

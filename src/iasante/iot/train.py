@@ -19,7 +19,7 @@ import pandas as pd
 
 from iasante.core.config import get_settings
 from iasante.core.errors import ConfigError
-from iasante.iot.evaluate import choose_threshold, evaluate_alerts, has_data, label_days
+from iasante.iot.evaluate import choose_threshold, evaluate_alerts, has_data, has_heart_rate, label_days
 from iasante.iot.features import cohort_features
 from iasante.iot.io import read_participants, read_wearables
 from iasante.iot.model import WEIGHTS_FILE, EarlyWarningDetector
@@ -44,7 +44,7 @@ def load_cohort(folder: Path) -> pd.DataFrame:
     feats = cohort_features(daily)
     ordered = daily.sort_values(["user_code", "day"]).reset_index(drop=True)
     feats["has_data"] = has_data(ordered).to_numpy()
-    feats["has_hr"] = ordered[["rhr_bpm", "hr_avg_bpm"]].notna().any(axis=1).to_numpy()
+    feats["has_hr"] = has_heart_rate(ordered).to_numpy()
     labelled = label_days(feats, participants)
     labelled["target"] = labelled["in_window"].astype(int)
     labelled["trainable"] = (
