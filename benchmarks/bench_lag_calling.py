@@ -1,12 +1,18 @@
 """Benchmark of the LAG SV/CNV calling workflow (issue 7) on simulated patients of the real chr22 slice.
 
 For each patient (planted DEL/DUP/INV of 1-100 kb plus insertions, 30x paired 150 bp reads, wgsim/ART/dwgsim in
-turn) it measures, in the same run:
-  * the full workflow (``iasante lag run``: reference index, bwa+markdup, delly, lumpy, tiddit, CNVkit,
-    SURVIVOR merge, VCF, QC) - wall time, CPU time and peak memory from the Snakemake benchmark files;
-  * the baseline "bwa + delly alone" (reference index, bwa mem | samtools sort, index, delly call);
+turn) it measures, in the same run and in alternating order (baseline first for even patients, workflow first
+for odd ones, so that load drift on the shared machine does not favour either):
+  * the full workflow (``run_calling``: input checks, reference index, bwa+markdup, delly, lumpy, tiddit, CNVkit,
+    SURVIVOR merge, VCF, QC) - wall time, CPU time (all child processes) and peak memory;
+  * the baseline "bwa + delly alone" (reference index, bwa mem | samtools sort, index, delly call), with the same
+    bwa/sort threads; both build the reference index inside the timing (the CLI contract builds it when missing);
   * accuracy with truvari (DEL+DUP+INV, per type, insertions apart), pooled over patients with 95% bootstrap
-    CIs over events.
+    CIs over events;
+  * the wall time of every rule (Snakemake ``benchmark:`` files), median over patients.
+The first patient is then re-simulated at ``--scale-coverage`` (default 90x) and both are timed again: the
+slopes between the two coverages give the cost that grows with the data, i.e. the ratio to bwa + delly on a
+whole genome, where fixed start-up costs (Snakemake, Python, R, CNVkit imports) vanish.
 
 Usage: ``.venv/bin/python benchmarks/bench_lag_calling.py [--patients 4] [--seed 300]``; writes
 ``bench-results/lag_calling/{summary,params,per_case}.json`` and ``log.txt``.
@@ -67,14 +73,33 @@ def _baseline(reference: Path, r1: Path, r2: Path, work: Path, threads: int) -> 
     }
 
 
-def _workflow_resources(work: Path) -> dict[str, float]:
-    """Peak RSS (MB) over the Snakemake benchmark files of one run (one row per rule)."""
-    peak = 0.0
-    for path in (work / "benchmarks").glob("*.tsv"):
+def _workflow(reference: Path, r1: Path, r2: Path, out: Path, sample: str, cores: int) -> dict:
+    """The whole workflow through ``run_calling``: wall s, CPU s of all child processes, peak RSS MB, per rule."""
+    shutil.rmtree(out, ignore_errors=True)
+    started, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run_calling(reference, out, fastq=[r1, r2], sample=sample, cores=cores)
+    wall, cpu1 = time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+    rules: dict[str, dict[str, float]] = {}
+    for path in (Path(result["work_dir"]) / "benchmarks").glob("*.tsv"):
         with open(path) as handle:
             row = next(csv.DictReader(handle, delimiter="\t"))
-        peak = max(peak, float(row.get("max_rss", 0) or 0))
-    return {"peak_rss_mb": peak}
+        rules[path.name.split(".")[0]] = {"wall_s": float(row["s"]), "max_rss_mb": float(row.get("max_rss") or 0)}
+    return {
+        "result": result,
+        "wall_s": wall,
+        "cpu_s": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
+        "peak_rss_mb": max((r["max_rss_mb"] for r in rules.values()), default=0.0),
+        "rules": rules,
+    }
+
+
+def _timed_pair(reference: Path, r1: Path, r2: Path, work: Path, sample: str, cores: int, workflow_first: bool):
+    """Baseline and workflow on the same reads, in the order given."""
+    if workflow_first:
+        flow = _workflow(reference, r1, r2, work / f"{sample}_out", sample, cores)
+        return _baseline(reference, r1, r2, work / f"{sample}_baseline", cores), flow
+    base = _baseline(reference, r1, r2, work / f"{sample}_baseline", cores)
+    return base, _workflow(reference, r1, r2, work / f"{sample}_out", sample, cores)
 
 
 def _outcomes(eval_dir: Path) -> dict[str, list[int]]:
@@ -96,8 +121,8 @@ def _bootstrap(values: list[int], rng: np.random.Generator, n: int = 2000) -> li
     return [round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4)]
 
 
-def _marginal_costs(reference: Path, args: argparse.Namespace, first: dict) -> dict[str, float]:
-    """CPU cost that grows with the data, from the first patient re-simulated at a lower coverage.
+def _marginal_costs(reference: Path, args: argparse.Namespace, first: dict) -> dict[str, float | None]:
+    """Cost that grows with the data, from the first patient re-simulated at ``--scale-coverage``.
 
     Why: on 1 Mb, fixed costs (Snakemake, tool and Python start-up) dominate; on a 30x genome only the cost
     that grows with the reads matters, so the ratio to bwa + delly at scale is the ratio of the slopes.
@@ -113,24 +138,52 @@ def _marginal_costs(reference: Path, args: argparse.Namespace, first: dict) -> d
         seed=first["seed"],
     )
     r1, r2 = (Path(p) for p in sim["fastq"])  # type: ignore[union-attr]
-    base = _baseline(reference, r1, r2, args.work / f"{sample}_baseline", args.cores)
-    out = args.work / f"{sample}_out"
-    shutil.rmtree(out, ignore_errors=True)
-    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    run_calling(reference, out, fastq=[r1, r2], sample=sample, cores=args.cores)
-    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    workflow_cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
-    d_cov = args.coverage - args.scale_coverage
-    wf_slope = (first["workflow_cpu_s"] - workflow_cpu) / d_cov
-    base_slope = (first["baseline_cpu_s"] - base["cpu_s"]) / d_cov
-    fixed = first["workflow_cpu_s"] - wf_slope * args.coverage
-    return {
-        "workflow_cpu_s_per_x_per_mb": round(wf_slope, 3),
-        "baseline_cpu_s_per_x_per_mb": round(base_slope, 3),
-        "workflow_fixed_cpu_s": round(fixed, 1),
-        "ratio_at_scale_cpu_marginal": round(wf_slope / base_slope, 2) if base_slope > 0 else None,
-        "projected_30x_human_cpu_hours_marginal": round(wf_slope * 30 * HUMAN_GENOME_MB / 3600, 1),
+    base, flow = _timed_pair(reference, r1, r2, args.work, sample, args.cores, workflow_first=False)
+    d_cov = args.scale_coverage - args.coverage
+    slopes = {
+        "workflow_cpu": (flow["cpu_s"] - first["workflow_cpu_s"]) / d_cov,
+        "baseline_cpu": (base["cpu_s"] - first["baseline_cpu_s"]) / d_cov,
+        "workflow_wall": (flow["wall_s"] - first["workflow_wall_s"]) / d_cov,
+        "baseline_wall": (base["wall_s"] - first["baseline_wall_s"]) / d_cov,
     }
+    fixed = first["workflow_cpu_s"] - slopes["workflow_cpu"] * args.coverage
+    return {
+        "scale_coverage": args.scale_coverage,
+        "scale_workflow_wall_s": round(flow["wall_s"], 1),
+        "scale_workflow_cpu_s": round(flow["cpu_s"], 1),
+        "scale_baseline_wall_s": round(base["wall_s"], 1),
+        "scale_baseline_cpu_s": round(base["cpu_s"], 1),
+        "scale_ratio_wall": round(flow["wall_s"] / base["wall_s"], 2),
+        "scale_ratio_cpu": round(flow["cpu_s"] / base["cpu_s"], 2),
+        "workflow_cpu_s_per_x_per_mb": round(slopes["workflow_cpu"], 3),
+        "baseline_cpu_s_per_x_per_mb": round(slopes["baseline_cpu"], 3),
+        "workflow_wall_s_per_x_per_mb": round(slopes["workflow_wall"], 3),
+        "baseline_wall_s_per_x_per_mb": round(slopes["baseline_wall"], 3),
+        "workflow_fixed_cpu_s": round(fixed, 1),
+        "ratio_at_scale_cpu_marginal": _ratio(slopes["workflow_cpu"], slopes["baseline_cpu"]),
+        "ratio_at_scale_wall_marginal": _ratio(slopes["workflow_wall"], slopes["baseline_wall"]),
+        "projected_30x_human_cpu_hours_marginal": round(slopes["workflow_cpu"] * 30 * HUMAN_GENOME_MB / 3600, 1),
+        "projected_30x_human_wall_hours_2cores_marginal": round(
+            slopes["workflow_wall"] * 30 * HUMAN_GENOME_MB / 3600, 1
+        ),
+        "scale_workflow_peak_rss_mb": flow["peak_rss_mb"],
+    }
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 2) if denominator > 0 else None
+
+
+def _rule_profile(cases: list[dict]) -> dict[str, dict[str, float]]:
+    """Median wall s and max RSS MB of every rule over the patients (where the workflow's time goes)."""
+    profile = {}
+    for name in sorted({name for case in cases for name in case["rules"]}):
+        rows = [case["rules"][name] for case in cases if name in case["rules"]]
+        profile[name] = {
+            "wall_s_median": round(float(np.median([row["wall_s"] for row in rows])), 2),
+            "max_rss_mb": round(max(row["max_rss_mb"] for row in rows), 1),
+        }
+    return profile
 
 
 def main() -> None:
@@ -139,7 +192,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=300)  # dev: 1, 5, 11-14, 100-101; v0.1.0 test: 200-203
     parser.add_argument("--coverage", type=float, default=30.0)
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--scale-coverage", type=float, default=15.0, help="second coverage (0 = skip)")
+    parser.add_argument("--scale-coverage", type=float, default=90.0, help="second coverage (0 = skip)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/lag_calling_bench"))
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "lag_calling")
     args = parser.parse_args()
@@ -158,14 +211,8 @@ def main() -> None:
             reference, args.work / sample, sample, COUNTS, coverage=args.coverage, simulator=simulator, seed=seed
         )
         r1, r2 = (Path(p) for p in sim["fastq"])  # type: ignore[union-attr]
-        base = _baseline(reference, r1, r2, args.work / f"{sample}_baseline", args.cores)
-        out = args.work / f"{sample}_out"
-        shutil.rmtree(out, ignore_errors=True)
-        started, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
-        result = run_calling(reference, out, fastq=[r1, r2], sample=sample, cores=args.cores)
-        wall, cpu1 = time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
-        resources = _workflow_resources(Path(result["work_dir"]))
-        resources["cpu_s"] = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+        base, flow = _timed_pair(reference, r1, r2, args.work, sample, args.cores, workflow_first=index % 2 == 1)
+        result, wall = flow["result"], flow["wall_s"]
         scores = score_calls(Path(result["sv_vcf_gz"]), Path(str(sim["truth_vcf"])), args.work / f"{sample}_eval")
         outcomes = _outcomes(args.work / f"{sample}_eval")
         truth_outcomes += outcomes["truth"]
@@ -176,20 +223,23 @@ def main() -> None:
             "sample": sample,
             "seed": seed,
             "simulator": simulator,
+            "workflow_first": index % 2 == 1,
             "workflow_wall_s": round(wall, 1),
-            "workflow_cpu_s": round(resources["cpu_s"], 1),
-            "workflow_peak_rss_mb": resources["peak_rss_mb"],
+            "workflow_cpu_s": round(flow["cpu_s"], 1),
+            "workflow_peak_rss_mb": flow["peak_rss_mb"],
             "baseline_wall_s": round(base["wall_s"], 1),
             "baseline_cpu_s": round(base["cpu_s"], 1),
             "baseline_peak_rss_mb": round(base["peak_rss_mb"], 1),
             "ratio_wall": round(wall / base["wall_s"], 2),
+            "ratio_cpu": round(flow["cpu_s"] / base["cpu_s"], 2),
+            "rules": flow["rules"],
             "scores": scores,
             "qc": result["qc"],
         }
         cases.append(case)
         _log(
             log,
-            json.dumps({k: v for k, v in case.items() if k not in {"scores", "qc"}})
+            json.dumps({k: v for k, v in case.items() if k not in {"scores", "qc", "rules"}})
             + f" DEL_DUP_INV={scores.get('DEL_DUP_INV')}",
         )
     scale = _marginal_costs(reference, args, cases[0]) if args.scale_coverage else {}
@@ -197,6 +247,7 @@ def main() -> None:
     walls = np.array([c["workflow_wall_s"] for c in cases])
     base_walls = np.array([c["baseline_wall_s"] for c in cases])
     cpu = np.array([c["workflow_cpu_s"] for c in cases])
+    base_cpu = np.array([c["baseline_cpu_s"] for c in cases])
     precision = float(np.mean(call_outcomes)) if call_outcomes else float("nan")
     recall = float(np.mean(truth_outcomes)) if truth_outcomes else float("nan")
     summary = {
@@ -213,9 +264,13 @@ def main() -> None:
         "workflow_wall_s_median": round(float(np.median(walls)), 1),
         "baseline_bwa_delly_wall_s_median": round(float(np.median(base_walls)), 1),
         "ratio_workflow_over_baseline_median": round(float(np.median(walls / base_walls)), 2),
+        "baseline_bwa_delly_cpu_s_median": round(float(np.median(base_cpu)), 1),
+        "ratio_cpu_workflow_over_baseline_median": round(float(np.median(cpu / base_cpu)), 2),
         "workflow_wall_s_per_mb": round(float(np.median(walls)) / ref_mb, 1),
         "workflow_cpu_s_per_mb": round(float(np.median(cpu)) / ref_mb, 1),
         "workflow_peak_rss_mb": max(c["workflow_peak_rss_mb"] for c in cases),
+        "baseline_peak_rss_mb": max(c["baseline_peak_rss_mb"] for c in cases),
+        "rules": _rule_profile(cases),
         "projected_30x_human_cpu_hours_linear": round(float(np.median(cpu)) / ref_mb * HUMAN_GENOME_MB / 3600, 1),
         **scale,
         "targets": {"precision": 0.95, "recall": 0.95, "wall_s_max": 180, "ratio_max": 1.3},

@@ -70,3 +70,18 @@ def test_profile_errors_are_clear(tmp_path: Path) -> None:
     output = "Error in rule delly_call:\n    log: logs/delly.P1.log (check log file(s) for error details)\n"
     tool_error = _failure(tmp_path, output)
     assert "rule delly_call failed (delly: boom)" in str(tool_error)
+    (tmp_path / "logs" / "bwa_mem.P1.log").write_text(
+        "[M::main] Real time: 0.1 sec\nmapping rate 0.4% is below 50%: the reads do not match the reference\n"
+    )
+    gate = _failure(tmp_path, "Error in rule bwa_mem:\n    log: logs/bwa_mem.P1.log (check log file(s))\n")
+    assert isinstance(gate, InputDataError) and str(gate).startswith("reads: mapping rate 0.4%")
+
+
+def test_accessible_regions_follow_cnvkit_access(tmp_path: Path) -> None:
+    """N runs split contigs, gaps under 5 kb are joined, CNVkit's non-canonical contigs are skipped."""
+    from iasante.lag.workflow.reference import accessible_regions
+
+    seq = "A" * 7000 + "N" * 6000 + "C" * 3000 + "N" * 100 + "G" * 3000 + "N" * 500
+    lines = [seq[i : i + 60] for i in range(0, len(seq), 60)]
+    (tmp_path / "g.fa").write_text(">chr1\n" + "\n".join(lines) + "\n>chrUn_x\nACGT\n>chr2\nNNAC\n")
+    assert accessible_regions(tmp_path / "g.fa") == [("chr1", 0, 7000), ("chr1", 13000, 19100), ("chr2", 2, 4)]

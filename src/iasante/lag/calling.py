@@ -204,8 +204,8 @@ def _failure(work: Path, output: str) -> Exception:
     logs = [work / named.group(1)] if named and (work / named.group(1)).is_file() else []
     tail = logs[0].read_text(errors="replace").strip().splitlines()[-3:] if logs else output.splitlines()[-3:]
     message = " | ".join(line.strip() for line in tail)
-    if rule == "mapping_check":
-        return InputDataError(f"reads: {message}")
+    if "do not match the reference" in message:  # the mapping-rate gate closing the alignment rule
+        return InputDataError(f"reads: {next(p for p in message.split(' | ') if 'do not match' in p)}")
     if rule == "prepare_reference":
         return InputDataError(f"reference: could not index it ({message})")
     if "MissingInputException" in output or "WorkflowError" in output and rule == "?":

@@ -1,13 +1,15 @@
-"""Prepare the reference for the workflow: safe contig names, FASTA index and BWA index.
+"""Prepare the reference for the workflow: safe contig names, FASTA index, BWA index and accessible regions.
 
 Why: CNVkit (pyfaidx) and region strings in samtools cannot handle contig names such as
 ``22:20000001-21000000``; such names are replaced by aliases (``22_20000001_21000000``) inside the work folder
 and mapped back in the published VCF. Existing indexes next to a plain FASTA with safe names are reused
 (linked), so a whole-genome BWA index is never rebuilt; otherwise they are built (the issue's "index
-built when missing").
+built when missing"). The accessible regions for CNVkit (``access.bed``, what ``cnvkit access`` writes) are
+found here, in the pass that already reads the FASTA: a separate ``cnvkit access`` job costs a CNVkit start-up
+(~1.5 CPU s) on the critical path of every run.
 
 Usage: ``python -m iasante.lag.workflow.reference REF.fa OUT_DIR``; writes ``OUT_DIR/genome.fa`` (+ .fai and
-BWA files) and ``OUT_DIR/contigs.tsv`` (alias, original name, length in bp).
+BWA files), ``OUT_DIR/contigs.tsv`` (alias, original name, length in bp) and ``OUT_DIR/access.bed``.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["alias_for", "read_contig_map", "prepare_reference", "BWA_SUFFIXES"]
+__all__ = ["alias_for", "read_contig_map", "prepare_reference", "accessible_regions", "BWA_SUFFIXES"]
 
 BWA_SUFFIXES = (".amb", ".ann", ".bwt", ".pac", ".sa")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.]")
+_N_RUN = re.compile(r"N+")
+# cnvkit access defaults: contigs that CNVkit skips (goleft indexcov's list) and the smallest gap kept.
+_NONCANONICAL = re.compile(r"^chrEBV$|^NC|_random$|Un_|^HLA\-|_alt$|hap\d$|chrM|MT")
+ACCESS_MIN_GAP_BP = 5000
 
 
 def alias_for(name: str) -> str:
@@ -42,6 +48,44 @@ def read_contig_map(path: Path) -> dict[str, str]:
     """``{alias: original}`` from a ``contigs.tsv`` written by :func:`prepare_reference`."""
     rows = (line.split("\t") for line in Path(path).read_text().splitlines() if line)
     return {row[0]: row[1] for row in rows}
+
+
+def accessible_regions(fasta: Path, min_gap_bp: int = ACCESS_MIN_GAP_BP) -> list[tuple[str, int, int]]:
+    """Regions outside runs of N, joined over gaps shorter than ``min_gap_bp`` (as ``cnvkit access``).
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "r.fa"
+    >>> _ = path.write_text(">c1\\nACGTNNNNAC\\nGT\\n>chrM\\nACGT\\n")
+    >>> accessible_regions(path, min_gap_bp=2), accessible_regions(path, min_gap_bp=5)
+    ([('c1', 0, 4), ('c1', 8, 12)], [('c1', 0, 12)])
+    """
+    runs: dict[str, list[list[int]]] = {}
+    contig, cursor, current = "", 0, None
+    with open(fasta) as handle:
+        for line in handle:
+            if line.startswith(">"):
+                contig, cursor = line[1:].split()[0], 0
+                current = runs.setdefault(contig, []) if not _NONCANONICAL.search(contig) else None
+                continue
+            line = line.rstrip()
+            if current is not None:
+                start = 0
+                for gap in _N_RUN.finditer(line) if "N" in line else ():
+                    if gap.start() > start:
+                        _extend(current, cursor + start, cursor + gap.start(), min_gap_bp)
+                    start = gap.end()
+                if start < len(line):
+                    _extend(current, cursor + start, cursor + len(line), min_gap_bp)
+            cursor += len(line)
+    return [(name, lo, hi) for name, spans in runs.items() for lo, hi in spans]
+
+
+def _extend(spans: list[list[int]], lo: int, hi: int, min_gap_bp: int) -> None:
+    """Append ``[lo, hi)``, joined to the last span when they touch or the gap between is short."""
+    if spans and lo - spans[-1][1] < min_gap_bp:
+        spans[-1][1] = hi
+    else:
+        spans.append([lo, hi])
 
 
 def _run(cmd: list[str]) -> None:
@@ -90,6 +134,8 @@ def prepare_reference(reference: Path, out_dir: Path) -> Path:
     with open(out_dir / "contigs.tsv", "w") as handle:
         for (alias, length), (original, _) in zip(aliases, names, strict=True):
             handle.write(f"{alias}\t{original}\t{length}\n")
+    with open(out_dir / "access.bed", "w") as handle:
+        handle.writelines(f"{name}\t{lo}\t{hi}\n" for name, lo, hi in accessible_regions(fasta))
     return fasta
 
 

@@ -1,4 +1,6 @@
-# Alignment: bwa mem -> fixmate -> sort -> markdup (samtools), or import of a user BAM/CRAM.
+# Alignment: bwa mem -> fixmate -> sort -> markdup (samtools), or import of a user BAM/CRAM, then the mapping-rate
+# gate (samtools flagstat) in the same job: a separate gate job between alignment and callers costs a scheduling
+# round and a process start on the critical path while both cores wait.
 
 
 if config.get("fastq"):
@@ -11,6 +13,7 @@ if config.get("fastq"):
         output:
             bam="align/{sample}.bam",
             bai="align/{sample}.bam.bai",
+            flagstat="qc/{sample}.flagstat.json",
         log:
             "logs/bwa_mem.{sample}.log",
         benchmark:
@@ -20,11 +23,13 @@ if config.get("fastq"):
             mem_mb=8000,
         params:
             rg=lambda wc: f"@RG\\tID:{wc.sample}\\tSM:{wc.sample}\\tPL:ILLUMINA",
+            min_rate=config["min_mapping_rate"],
         shell:
             "(bwa mem -t {threads} -R '{params.rg}' {input.fasta} {input.fastq:q}"
             " | samtools fixmate -m -u - -"
             " | samtools sort -u -@ {threads} -m 768M -T align/{wildcards.sample}.sorttmp -"
-            " | samtools markdup -@ {threads} --write-index - {output.bam}##idx##{output.bai}) 2> {log}"
+            " | samtools markdup -@ {threads} --write-index - {output.bam}##idx##{output.bai}"
+            " && " + MAPPING_CHECK + ") 2> {log}"
 
 else:
 
@@ -36,6 +41,7 @@ else:
         output:
             bam="align/{sample}.bam",
             bai="align/{sample}.bam.bai",
+            flagstat="qc/{sample}.flagstat.json",
         log:
             "logs/import_alignment.{sample}.log",
         benchmark:
@@ -43,23 +49,9 @@ else:
         threads: config["threads"]
         resources:
             mem_mb=4000,
+        params:
+            min_rate=config["min_mapping_rate"],
         shell:
-            "{PY} -m iasante.lag.workflow.bamimport {input.aln:q} {input.contigs} {input.fasta} {output.bam}"
-            " {threads} > {log} 2>&1"
+            "({PY} -m iasante.lag.workflow.bamimport {input.aln:q} {input.contigs} {input.fasta} {output.bam}"
+            " {threads} && " + MAPPING_CHECK + ") > {log} 2>&1"
 
-
-rule mapping_check:
-    input:
-        "align/{sample}.bam",
-    output:
-        "qc/{sample}.flagstat.json",
-    log:
-        "logs/mapping_check.{sample}.log",
-    threads: 1
-    resources:
-        mem_mb=500,
-    params:
-        min_rate=config["min_mapping_rate"],
-    shell:
-        "(samtools flagstat -O json {input} > {output}.tmp"
-        " && {PY} -m iasante.lag.qc check {output}.tmp {params.min_rate} && mv {output}.tmp {output}) 2> {log}"

@@ -13,6 +13,13 @@ PY = config.get("python") or sys.executable
 CALLERS = config["callers"]
 BREAKPOINT_CALLERS = [c for c in CALLERS if c != "cnvkit"]
 REF = "ref/genome.fa"
+# The mapping-rate gate closing the alignment rules (exit 1 with "... do not match the reference" in the log);
+# a shell fragment formatted with the rule's output and params.min_rate.
+MAPPING_CHECK = (
+    "samtools flagstat -O json {output.bam} > {output.flagstat}.tmp"
+    " && {PY} -m iasante.lag.qc check {output.flagstat}.tmp {params.min_rate}"
+    " && mv {output.flagstat}.tmp {output.flagstat}"
+)
 
 
 wildcard_constraints:

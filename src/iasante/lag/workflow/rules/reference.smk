@@ -1,4 +1,5 @@
-# Reference preparation: safe contig aliases, FASTA index, BWA index (linked when already present).
+# Reference preparation: safe contig aliases, FASTA index, BWA index (linked when already present) and the
+# accessible regions for CNVkit (what `cnvkit access` writes, found in the same pass over the FASTA).
 
 
 rule prepare_reference:
@@ -9,6 +10,7 @@ rule prepare_reference:
         fai=REF + ".fai",
         bwt=REF + ".bwt",
         contigs="ref/contigs.tsv",
+        access="ref/access.bed",
     log:
         "logs/prepare_reference.log",
     benchmark:
