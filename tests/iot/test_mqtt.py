@@ -66,8 +66,14 @@ def _listener(broker) -> Listener:  # type: ignore[no-untyped-def]
 
 def test_acl_persistence_and_zero_loss(iasante_home: Path, secure_broker) -> None:  # type: ignore[no-untyped-def]
     password_a = _device(secure_broker.folder, "dev-a", "IPP-A")
-    _device(secure_broker.folder, "dev-b", "IPP-B")
+    password_b = _device(secure_broker.folder, "dev-b", "IPP-B")
     time.sleep(0.3)
+    # a device may not read other devices' topics either (ACL: devices write only)
+    overheard: list[str] = []
+    eavesdropper = _publisher(secure_broker.port, "dev-b", password_b)
+    eavesdropper.on_message = lambda _c, _u, msg: overheard.append(msg.topic)
+    eavesdropper.subscribe("iasante/devices/#", qos=1)
+    time.sleep(0.3)  # subscription in place before dev-a publishes
 
     # wrong password: refused
     intruder = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="intruder")
@@ -95,6 +101,9 @@ def test_acl_persistence_and_zero_loss(iasante_home: Path, secure_broker) -> Non
         info.wait_for_publish(10)
     pub.disconnect()
     pub.loop_stop()
+    eavesdropper.disconnect()
+    eavesdropper.loop_stop()
+    assert overheard == []
     time.sleep(1.2)  # autosave_interval 1 s
 
     secure_broker.restart()  # queued QoS 1 messages survive on disk

@@ -122,3 +122,28 @@ def test_live_fragment_shows_new_readings(client_as: Callable[..., Any]) -> None
         service.ingest_payload(session, ADMIN, "dev-sick", _vitals(20, 96, 91, T0 + timedelta(minutes=5)))
     second = nurse.get(f"/iot/patients/{sick}/live").text
     assert "No complete vital set yet." not in second and "2020-04-01 08:05" in second
+
+
+def test_devices_post_with_their_own_token_only_to_their_own_id(app_instance: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    with session_scope() as session:
+        calm = service.add_patient(session, ADMIN, "IPP-TOK-A")
+        other = service.add_patient(session, ADMIN, "IPP-TOK-B")
+        token = service.add_device(session, ADMIN, "dev-tok-a", calm, update_broker=False)
+        service.add_device(session, ADMIN, "dev-tok-b", other, update_broker=False)
+    with TestClient(app_instance) as device:  # no session cookie, no CSRF token: the device's own credentials
+        body = _vitals(16, 97, 70)
+        bearer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        assert device.post("/api/iot/devices/dev-tok-a/readings", content=body, headers=bearer).status_code == 201
+        assert device.post("/api/iot/devices/dev-tok-b/readings", content=body, headers=bearer).status_code == 403
+        wrong = {**bearer, "Authorization": "Bearer not-the-token"}
+        assert device.post("/api/iot/devices/dev-tok-a/readings", content=body, headers=wrong).status_code == 403
+        unknown = device.post("/api/iot/devices/dev-none/readings", content=body, headers=bearer)
+        assert unknown.status_code == 403
+        anonymous = device.post("/api/iot/devices/dev-tok-a/readings", content=body)
+        assert anonymous.status_code in (401, 303, 307)
+    with session_scope() as session:
+        denied = session.scalars(select(AuditEvent).where(AuditEvent.actor.like("device:%"))).all()
+        actors = {(e.actor, e.action) for e in denied}
+    assert ("device:dev-tok-a", "create") in actors and ("device:dev-tok-b", "denied") in actors

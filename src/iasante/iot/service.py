@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,7 @@ from iasante.core import audit
 from iasante.core.auth import Principal, hash_password
 from iasante.core.crypto import pseudonymise
 from iasante.core.db import session_scope, utcnow
-from iasante.core.errors import InputDataError, ModelNotReadyError, NotFoundError
+from iasante.core.errors import AccessDeniedError, InputDataError, ModelNotReadyError, NotFoundError
 from iasante.iot import broker
 from iasante.iot.db import Alert, DeadLetter, Device, Patient, Reading, Score
 from iasante.iot.derive import covid_suspicion, process_batch
@@ -30,6 +32,9 @@ from iasante.iot.model import EarlyWarningDetector, load_detector
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 RISK_ORDER = {"high": 3, "medium": 2, "low-medium": 1, "low": 0, "": -1}
 PLOT_METRICS = ("hr_bpm", "spo2_pct", "temp_c", "steps")
+DEVICE_ROLE = "device"
+_HASHER = PasswordHasher()
+_NO_DEVICE_HASH = _HASHER.hash("no-such-device")  # verified against too, so unknown ids take as long
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +106,33 @@ def add_device(
         broker.reload_broker()
     audit.record(session, who.username, "create", "iot_device", device_id, patient=patient.pseudo, ip=who.ip)
     return password
+
+
+def authenticate_device(session: Session, device_id: str, token: str, ip: str = "") -> Principal:
+    """The device itself, from its own credentials (the password of ``device-add``) sent as a bearer token.
+
+    A token opens only its own device's endpoint, like the broker's per-device ACL; a wrong, revoked or
+    foreign token is refused (:class:`AccessDeniedError`) and audited.
+    """
+    device = session.scalar(select(Device).where(Device.device_id == device_id))
+    known = device is not None and device.active and bool(device.password_hash)
+    try:
+        _HASHER.verify(device.password_hash if known and device else _NO_DEVICE_HASH, token)
+    except (VerificationError, InvalidHashError):
+        known = False
+    if not known:
+        audit.record(
+            None,
+            f"device:{device_id}",
+            "denied",
+            "iot_reading",
+            device_id,
+            ip=ip,
+            outcome="denied",
+            detail="invalid device token",
+        )
+        raise AccessDeniedError(f"device {device_id!r}: invalid device token")
+    return Principal(f"device:{device_id}", DEVICE_ROLE, ip)
 
 
 def find_patient(session: Session, pseudo: str) -> Patient:

@@ -18,9 +18,23 @@ from iasante.iot import service
 
 router = APIRouter(prefix="/iot", tags=["iot"], include_in_schema=False)
 api_router = APIRouter(prefix="/api/iot", tags=["iot"])
-Reader = Annotated[Principal, Depends(require_roles(Role.clinician, Role.data_scientist))]
+_reader = require_roles(Role.clinician, Role.data_scientist)
+Reader = Annotated[Principal, Depends(_reader)]
 Carer = Annotated[Principal, Depends(require_roles(Role.clinician))]
 MAX_PAYLOAD_BYTES = 1_000_000
+
+
+async def _device_or_reader(request: Request, device_id: str, db: DbSession) -> Principal:
+    """A device with its own token (``Authorization: Bearer <device password>``, no session, no CSRF needed), else
+    a logged-in clinician or data scientist (session + CSRF)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        ip = request.client.host if request.client else ""
+        return service.authenticate_device(db, device_id, token.strip(), ip)
+    return await _reader(request)  # type: ignore[no-any-return]
+
+
+DeviceOrReader = Annotated[Principal, Depends(_device_or_reader)]
 
 
 def _who(request: Request, who: Principal) -> Principal:
@@ -110,8 +124,11 @@ def news2_api(vitals: VitalsIn, who: Reader) -> dict[str, Any]:
 
 
 @api_router.post("/devices/{device_id}/readings")
-async def post_readings(request: Request, device_id: str, db: DbSession, who: Reader) -> JSONResponse:
-    """Ingest a JSON or FHIR R4 payload for a registered device (same rules as MQTT); 422 if rejected."""
+async def post_readings(request: Request, device_id: str, db: DbSession, who: DeviceOrReader) -> JSONResponse:
+    """Ingest a JSON or FHIR R4 payload for a registered device (same rules as MQTT); 422 if rejected.
+
+    Devices authenticate with their own token and may post only to their own id; staff use their session.
+    """
     body = await request.body()
     if len(body) > MAX_PAYLOAD_BYTES:
         raise InputDataError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
