@@ -51,6 +51,18 @@ def test_detect_on_shipped_welltory_demo(tmp_path: Path) -> None:
     pd.to_datetime(alerts["day"], format="%Y-%m-%d")
 
 
+def test_detect_explain_adds_two_tiers(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.csv"
+    args = ["--wearables", str(DEMO / "wearables.csv"), "--participants", str(DEMO / "participants.csv")]
+    assert _run("detect", *args, "--out", str(out), "--explain").exit_code == 0
+    alerts = pd.read_csv(out, keep_default_na=False)
+    assert list(alerts.columns) == ["user_code", "day", "score", "alert", "tier", "explanation"]
+    assert set(alerts["tier"]) <= {"alert", "watch", ""}
+    assert (alerts["tier"].eq("alert") == alerts["alert"].eq(1)).all()
+    flagged = alerts[alerts["tier"] != ""]
+    assert flagged["explanation"].ne("").all() and (alerts["tier"] == "watch").sum() > 0
+
+
 def test_detect_uses_only_past_data(tmp_path: Path) -> None:
     """Scores of days before a cut-off do not change when later days are removed (online detector)."""
     source = pd.read_csv(DEMO / "wearables.csv")

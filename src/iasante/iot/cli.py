@@ -25,7 +25,7 @@ def detect(
     wearables: Annotated[Path, typer.Option(help="Daily wearables CSV (Welltory wearables.csv format).")],
     participants: Annotated[Path, typer.Option(help="Participants CSV (Welltory participants.csv format).")],
     out: Annotated[Path, typer.Option(help="Output CSV: user_code,day,score,alert.")],
-    explain: Annotated[bool, typer.Option(help="Add an explanation column for alert days.")] = False,
+    explain: Annotated[bool, typer.Option(help="Add tier (alert, watch) and explanation columns.")] = False,
 ) -> None:
     """Score every user-day for pre-symptomatic COVID-19 (only data up to that day is used)."""
     from iasante.iot.scoring import detect_file

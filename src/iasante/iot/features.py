@@ -47,6 +47,7 @@ SIGNALS = (
     Signal("sleep_h", "sleep", "h", +1.0, 0.5),
 )
 SIGNAL_NAMES = tuple(s.name for s in SIGNALS)
+HR_POOLED = ("rhr_bpm", "hr_avg_bpm", "hr_min_bpm")  # z-scores averaged into ``hr_z`` (RHR-Diff)
 FEATURES = (
     "z_rhr_bpm",
     "z_hr_avg_bpm",
@@ -106,7 +107,7 @@ def person_features(daily: pd.DataFrame) -> pd.DataFrame:
         out[f"z_{sig.name}"] = np.nan_to_num(z)
         band = np.expm1(band) if sig.log else band
         out[f"base_{sig.name}"], out[f"lo_{sig.name}"], out[f"hi_{sig.name}"] = band
-    hr_stack = np.vstack([z_dir["rhr_bpm"], z_dir["hr_avg_bpm"]])
+    hr_stack = np.vstack([z_dir[name] for name in HR_POOLED])
     counts = (~np.isnan(hr_stack)).sum(axis=0)
     has_hr = counts > 0
     hr_z = np.where(has_hr, np.nansum(hr_stack, axis=0) / np.maximum(counts, 1), np.nan)

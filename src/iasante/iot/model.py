@@ -40,6 +40,8 @@ class EarlyWarningDetector:
     Args:
         statistics: feature columns combined (each: larger = worse).
         threshold: alert when the score ``1 − min p`` is ≥ this (set by ``train.py`` from the false-alert target).
+        watch_threshold: the lower tier (two-tier alerting, Alavi et al. 2022): a score ≥ this but below
+            ``threshold`` marks the day "watch" — shown to clinicians, never counted as an alert.
 
     Attributes:
         reference_: per statistic, 401 quantiles of its healthy-day distribution (shape (401,)), or absent.
@@ -54,9 +56,12 @@ class EarlyWarningDetector:
         True
     """
 
-    def __init__(self, statistics: tuple[str, ...] = STATISTICS, threshold: float = 0.99) -> None:
+    def __init__(
+        self, statistics: tuple[str, ...] = STATISTICS, threshold: float = 0.99, watch_threshold: float = 0.95
+    ) -> None:
         self.statistics = statistics
         self.threshold = threshold
+        self.watch_threshold = watch_threshold
 
     def fit(self, healthy: pd.DataFrame) -> EarlyWarningDetector:
         """Learn each statistic's tail from feature rows of healthy days (shape (n_days, n_features))."""
@@ -96,15 +101,16 @@ class EarlyWarningDetector:
         """Score every user-day of a daily frame (``user_code``, ``day``, signal columns).
 
         Returns:
-            ``user_code, day, score, alert, explanation`` sorted by user then day; each row uses only that
-            user's days up to and including its own.
+            ``user_code, day, score, alert, tier, explanation`` sorted by user then day (tier "alert", "watch" or
+            ""; explanations for both tiers); each row uses only that user's days up to and including its own.
         """
         feats = cohort_features(daily)
         score = self.predict_proba_features(feats)
         alert = (score >= self.threshold).astype(int)
+        tier = np.where(alert == 1, "alert", np.where(score >= self.watch_threshold, "watch", ""))
         tails = self.tail_probabilities(feats) if len(feats) else np.ones((0, len(self.statistics)))
         explanation = [
-            self.explain(row, p) if a else "" for (_, row), p, a in zip(feats.iterrows(), tails, alert, strict=True)
+            self.explain(row, p) if t else "" for (_, row), p, t in zip(feats.iterrows(), tails, tier, strict=True)
         ]
         return pd.DataFrame(
             {
@@ -112,6 +118,7 @@ class EarlyWarningDetector:
                 "day": feats["day"],
                 "score": score,
                 "alert": alert,
+                "tier": tier,
                 "explanation": explanation,
             }
         )
@@ -135,12 +142,17 @@ class EarlyWarningDetector:
         return {
             "statistics": list(self.statistics),
             "threshold": self.threshold,
+            "watch_threshold": self.watch_threshold,
             "reference": {k: [round(float(v), 5) for v in ref] for k, ref in self.reference_.items()},
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EarlyWarningDetector:
-        det = cls(statistics=tuple(data["statistics"]), threshold=float(data["threshold"]))
+        det = cls(
+            statistics=tuple(data["statistics"]),
+            threshold=float(data["threshold"]),
+            watch_threshold=float(data.get("watch_threshold", data["threshold"])),
+        )
         det.reference_ = {k: np.asarray(v, dtype=float) for k, v in data["reference"].items()}
         return det
 

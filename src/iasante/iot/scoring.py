@@ -73,7 +73,7 @@ def detect_file(
     """Score every user-day of a Welltory wearables file using only data up to that day.
 
     Returns:
-        (the written frame ``user_code, day, score, alert`` [+ ``explanation``], warnings).
+        (the written frame ``user_code, day, score, alert`` [+ ``tier, explanation``], warnings).
     """
     daily = read_wearables(wearables)
     known = set(read_participants(participants)["user_code"])
@@ -86,7 +86,7 @@ def detect_file(
     result = load_detector().detect(daily)
     result["day"] = result["day"].dt.strftime("%Y-%m-%d")
     result["score"] = result["score"].round(4)
-    columns = ["user_code", "day", "score", "alert"] + (["explanation"] if explain else [])
+    columns = ["user_code", "day", "score", "alert"] + (["tier", "explanation"] if explain else [])
     _write_csv(result[columns], out_path)
     return result[columns], warnings
 
