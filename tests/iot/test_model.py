@@ -31,7 +31,7 @@ def test_features_shape_and_causality() -> None:
 
 def test_committed_weights_load_and_are_small() -> None:
     det = load_detector()
-    assert WEIGHTS_FILE.stat().st_size < 1_000_000 and 0.5 < det.threshold < 1.0
+    assert WEIGHTS_FILE.stat().st_size < 1_000_000 and 0.5 < det.watch_threshold < det.threshold < 1.0
     assert set(det.reference_) >= {"hr_z", "cusum_hr"} and "z_steps" not in det.statistics
 
 
