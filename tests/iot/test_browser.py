@@ -1,9 +1,11 @@
 """End-to-end in headless Chromium: a clinician opens the ward, a patient's live page sees a new reading
-arrive without reloading (HTMX polling), and acknowledges an alert."""
+arrive without reloading (HTMX polling) — posted by the device itself with its own token — and acknowledges
+an alert."""
 
 from __future__ import annotations
 
 import json
+import urllib.request
 from datetime import UTC, datetime
 
 import pytest
@@ -37,7 +39,9 @@ def test_clinician_follows_a_patient_live_and_acknowledges(  # type: ignore[no-u
         result = live_server.cli("iot", "import", str(bundle), "--format", "fhir", "--device", "browser-dev")
         assert result.returncode == 0, result.stderr
 
-    assert live_server.cli("iot", "device-add", "browser-dev", "--patient", pseudo).returncode == 0
+    registered = live_server.cli("iot", "device-add", "browser-dev", "--patient", pseudo)
+    assert registered.returncode == 0, registered.stderr
+    token = registered.stdout.split()[0]
     send(datetime(2020, 4, 1, 8, tzinfo=UTC).isoformat(), {"hr_bpm": 70})
 
     page = browser_page
@@ -49,7 +53,16 @@ def test_clinician_follows_a_patient_live_and_acknowledges(  # type: ignore[no-u
     assert plot.ok and plot.headers["content-type"].startswith("image/svg+xml")
     assert page.locator("button[data-testid^=ack-]").count() == 0
 
-    send(datetime(2020, 4, 1, 9, tzinfo=UTC).isoformat(), vitals)  # arrives while the page is open
+    posted = urllib.request.urlopen(  # the device posts over HTTP with its own token while the page is open
+        urllib.request.Request(
+            f"{live_server.url}/api/iot/devices/browser-dev/readings",
+            data=json.dumps({"ts": datetime(2020, 4, 1, 9, tzinfo=UTC).isoformat(), "values": vitals}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST",
+        ),
+        timeout=30,
+    )
+    assert posted.status == 201
     ack = page.locator("button[data-testid^=ack-]")
     ack.first.wait_for(timeout=30000)  # the live part refreshes every 10 s
     assert "NEWS2 14 (high)" in page.inner_text("body")

@@ -102,7 +102,7 @@ def device_add(
     patient: Annotated[str, typer.Option(help="Pseudonym (P-...) of the patient wearing it.")],
     kind: Annotated[str, typer.Option(help="wearable, oximeter, monitor...")] = "wearable",
 ) -> None:
-    """Register a device (or re-key it); prints its MQTT password once and reloads a running broker."""
+    """Register a device (or re-key it); prints its password once (MQTT password and HTTP bearer token)."""
     from iasante.core.auth import cli_principal
     from iasante.core.db import session_scope
     from iasante.core.models import Role
@@ -112,7 +112,10 @@ def device_add(
     with session_scope() as session:
         password = add_device(session, who, device_id, find_patient(session, patient), kind)
     typer.echo(password)
-    console.print(f"publish to iasante/devices/{device_id}/readings (JSON) or .../fhir (FHIR R4), QoS 1")
+    console.print(
+        f"publish to iasante/devices/{device_id}/readings (JSON) or .../fhir (FHIR R4), QoS 1, or POST "
+        f"/api/iot/devices/{device_id}/readings with 'Authorization: Bearer <password>'"
+    )
 
 
 @app.command("import")
