@@ -73,3 +73,37 @@ def test_no_calls_still_give_a_valid_indexed_vcf(tmp_path: Path) -> None:
     assert write_final_vcf([], fasta, contigs, out, "E") == 0
     with pysam.VariantFile(str(out)) as vcf:
         assert list(vcf.header.samples) == ["E"] and not list(vcf.fetch("22:1-60000"))
+
+
+def _sam(contig: str, pos: int, cigar: str) -> str:
+    return f"r\t0\t{contig}\t{pos}\t60\t{cigar}\t*\t0\t0\t*\t*"
+
+
+def test_insertion_junctions_need_both_sides_and_a_long_clip() -> None:
+    """Novel-sequence insertion: 3+ reads clipped at their end and 3+ at their start at one position."""
+    from iasante.lag.workflow.insertions import clip_junctions, find_insertions
+
+    insertion = [_sam(A, 1_000 - 100 + i, f"{100 - i}M{50 + i}S") for i in range(4)]  # end at 999, clip 50-53
+    insertion += [_sam(A, 1_000 + (i % 2), f"{90 + i}S{60 - i}M") for i in range(3)]  # start at 1000 or 1001
+    inversion = [_sam(A, 5_000 - 120, "120M25S")] * 3 + [_sam(A, 5_000, "25S120M")] * 3  # short clips only
+    one_sided = [_sam(A, 8_000 - 100, "100M50S")] * 5  # a deletion's left junction
+    calls = find_insertions(clip_junctions(insertion + inversion + one_sided))
+    assert [(c.svtype, c.pos, c.reads, c.size_bp) for c in calls] == [("INS", 999, 7, 92)]
+
+
+def test_merge_drops_insertion_junctions_near_other_calls(tmp_path: Path) -> None:
+    _, fai, _ = _setup(tmp_path)
+    delly = tmp_path / "delly.vcf"
+    write_calls([SvCall(A, 10_000, 15_000, "DEL", "delly", "d1", precise=True, reads=20),
+                 SvCall(A, 29_998, 30_000, "DEL", "delly", "d2", reads=3)], fai, delly, "delly")
+    insertions = tmp_path / "softclip.vcf"
+    found = [SvCall(A, p, p, "INS", "softclip", f"i{p}", precise=True, reads=9, extra={"INSLEN": "80"})
+             for p in (15_400, 30_000)]
+    write_calls(found, fai, insertions, "softclip")
+    survivor = tmp_path / "survivor.vcf"
+    (tmp_path / "list.txt").write_text(f"{delly}\n")
+    subprocess.run(["SURVIVOR", "merge", str(tmp_path / "list.txt"), "1000", "1", "1", "0", "0", "50", str(survivor)],
+                   check=True, capture_output=True)
+    events = merge_calls(survivor, {"delly": delly}, insertions=insertions)
+    assert [(e.call.svtype, e.call.pos, e.callers) for e in events] == [
+        ("DEL", 10_000, {"delly"}), ("INS", 30_000, {"softclip"})]

@@ -4,7 +4,8 @@ Why: SURVIVOR groups the breakpoint callers' calls (delly, lumpy, tiddit: breakp
 read-depth segments from CNVkit have coarse ends, so they support a DEL/DUP by reciprocal overlap instead.
 An event is published when at least ``min_support`` callers agree, or when delly alone calls it precisely
 (split-read junction) with enough reads; the rule and thresholds were set on simulated patients (see
-docs/lag_calling.md), never on the held-out ones.
+docs/lag_calling.md), never on the held-out ones. Insertion junctions from soft-clipped reads
+(:mod:`iasante.lag.workflow.insertions`) are published on their own unless a caller has a breakpoint near them.
 
 Positions are 1-based; published contig names are the reference's original ones (the work folder
 uses aliases).
@@ -26,7 +27,10 @@ from iasante.lag.workflow.svcalls import SvCall
 
 __all__ = ["MergedEvent", "merge_calls", "write_final_vcf"]
 
-PRIORITY = ("delly", "lumpy", "tiddit", "cnvkit")
+PRIORITY = ("delly", "lumpy", "tiddit", "cnvkit", "softclip")
+# An insertion junction this close to a breakpoint of any caller's SV (>= 50 bp, or a breakend) is that event's
+# junction (e.g. an inversion's); smaller calls there are the insertion's own trace (lumpy: 2 bp DEL).
+INS_EXCLUDE_BP, INS_EXCLUDE_MIN_BP = 1000, 50
 # A CNVkit segment is published on its own only when its depth change is unambiguous: >= 5 bins (~5 kb) with a
 # median log2 ratio near one copy lost (-1) or gained (+0.58).
 CNV_ONLY_MIN_BINS, CNV_ONLY_LOSS, CNV_ONLY_GAIN = 5, -0.7, 0.45
@@ -103,6 +107,11 @@ def _vcf_escape(value: str) -> str:
     return value.replace("%", "%25").replace(";", "%3B").replace("=", "%3D").replace(" ", "%20").replace(",", "%2C")
 
 
+def _is_sv_junction(call: SvCall) -> bool:
+    """A breakend, or a DEL/DUP/INV of reportable size, whose junctions may clip reads like an insertion."""
+    return call.svtype == "BND" or (call.svtype in {"DEL", "DUP", "INV"} and call.size_bp >= INS_EXCLUDE_MIN_BP)
+
+
 def _representative(calls: list[SvCall]) -> SvCall:
     """The call whose breakpoints we trust most: passed, precise, then caller priority, then reads."""
     return min(calls, key=lambda c: (not c.passed, not c.precise, PRIORITY.index(c.caller), -c.reads))
@@ -124,6 +133,7 @@ def merge_calls(
     cnv_overlap: float = 0.5,
     cnr: Path | None = None,
     bam: Path | None = None,
+    insertions: Path | None = None,
 ) -> list[MergedEvent]:
     """Group calls from a SURVIVOR merge, add CNVkit depth support, and keep the supported events.
 
@@ -138,6 +148,8 @@ def merge_calls(
             CNVkit as a supporting caller (segmentation misses small or weak-contrast CNVs).
         bam: alignments; large CNVkit-only CNVs (breakpoints in repeats that no breakpoint caller maps, e.g.
             LCR-mediated 22q11.2 deletions) are published with ends refined on read starts from it.
+        insertions: soft-clip insertion junctions (harmonised VCF), published alone when no call of any
+            caller's SV has a breakpoint within ``INS_EXCLUDE_BP``.
     """
     by_caller = {caller: _read_harmonised(path, caller) for caller, path in harmonised.items()}
     events: list[MergedEvent] = []
@@ -184,6 +196,12 @@ def merge_calls(
         if any(e.call.chrom == cnv.chrom and _overlap_fraction(e.call, cnv) > 0 for e in events):
             continue
         kept.append(MergedEvent(refine_cnv_breakpoints(Path(bam), cnv), {"cnvkit"}, cnv.gt))
+    if insertions is not None and Path(insertions).is_file():
+        svs = [c for calls in by_caller.values() for c in calls.values() if _is_sv_junction(c)]
+        ends = [(c.chrom, p) for c in svs for p in (c.pos, c.end)] + [(e.call.chrom, e.call.pos) for e in kept]
+        for ins in _read_harmonised(insertions, "softclip").values():
+            if not any(chrom == ins.chrom and abs(p - ins.pos) <= INS_EXCLUDE_BP for chrom, p in ends):
+                kept.append(MergedEvent(ins, {"softclip"}))
     return kept
 
 
@@ -204,7 +222,7 @@ def write_final_vcf(
     order = {alias: index for index, alias in enumerate(aliases)}
     header = [
         "##fileformat=VCFv4.2",
-        "##source=iasante.lag (delly, lumpy, tiddit, cnvkit; SURVIVOR merge)",
+        "##source=iasante.lag (delly, lumpy, tiddit, cnvkit, soft-clip insertions; SURVIVOR merge)",
         f"##reference={build}",
     ]
     header += [f"##contig=<ID={aliases[a]},length={lengths[a]}>" for a in aliases]
@@ -299,6 +317,7 @@ def main(config_path: Path) -> None:
         solo_min_reads=cfg["solo_min_reads"],
         cnr=Path(cfg["cnr"]) if cfg.get("cnr") else None,
         bam=Path(cfg["bam"]) if cfg.get("bam") else None,
+        insertions=Path(cfg["insertions"]) if cfg.get("insertions") else None,
     )
     bands = Cytobands.from_ucsc(Path(cfg["cytoband"])) if cfg.get("cytoband") else None
     count = write_final_vcf(

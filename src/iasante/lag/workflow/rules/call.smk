@@ -107,6 +107,26 @@ rule cnvkit_call:
         " && rm -rf {params.outdir}) > {log} 2>&1"
 
 
+rule softclip_insertions:
+    input:
+        bam="align/{sample}.bam",
+        fai=REF + ".fai",
+        checked="qc/{sample}.flagstat.json",
+    output:
+        "calls/{sample}.softclip.vcf",
+    log:
+        "logs/softclip.{sample}.log",
+    benchmark:
+        "benchmarks/softclip.{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    shell:
+        # samtools keeps mapped primary reads with a >= 20 bp soft clip and no supplementary alignment
+        "(samtools view -q 20 -F 3844 -e 'sclen >= 20 && ![SA]' {input.bam}"
+        " | {PY} -m iasante.lag.workflow.insertions {input.fai} {output}) 2> {log}"
+
+
 RAW_OUTPUT = {
     "delly": "calls/{sample}.delly.bcf",
     "lumpy": "calls/{sample}.lumpy.raw.vcf",

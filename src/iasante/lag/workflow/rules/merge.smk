@@ -33,6 +33,7 @@ rule publish_vcf:
         contigs="ref/contigs.tsv",
         cnr=["calls/{sample}.cnvkit.cnr"] if "cnvkit" in CALLERS else [],
         bam="align/{sample}.bam",
+        insertions="calls/{sample}.softclip.vcf",
     output:
         vcf="results/{sample}.sv.vcf.gz",
         tbi="results/{sample}.sv.vcf.gz.tbi",
@@ -53,6 +54,7 @@ rule publish_vcf:
                 "contigs": input.contigs,
                 "cnr": input.cnr[0] if input.cnr else "",
                 "bam": input.bam,
+                "insertions": input.insertions,
                 "out": output.vcf,
                 "sample": wc.sample,
                 "min_support": config["min_support"],
