@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -18,7 +19,7 @@ from iasante.iot import service
 
 router = APIRouter(prefix="/iot", tags=["iot"], include_in_schema=False)
 api_router = APIRouter(prefix="/api/iot", tags=["iot"])
-_reader = require_roles(Role.clinician, Role.data_scientist)
+_reader = cast(Callable[[Request], Awaitable[Principal]], require_roles(Role.clinician, Role.data_scientist))
 Reader = Annotated[Principal, Depends(_reader)]
 Carer = Annotated[Principal, Depends(require_roles(Role.clinician))]
 MAX_PAYLOAD_BYTES = 1_000_000
@@ -31,7 +32,7 @@ async def _device_or_reader(request: Request, device_id: str, db: DbSession) -> 
     if scheme.lower() == "bearer" and token:
         ip = request.client.host if request.client else ""
         return service.authenticate_device(db, device_id, token.strip(), ip)
-    return await _reader(request)  # type: ignore[no-any-return]
+    return await _reader(request)
 
 
 DeviceOrReader = Annotated[Principal, Depends(_device_or_reader)]
