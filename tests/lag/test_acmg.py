@@ -83,3 +83,42 @@ def test_same_cnv_on_both_builds_gets_the_same_answer() -> None:
         assert set(x.genes) == set(y.genes) and classify(x).acmg_class == classify(y).acmg_class
         assert x.iscn.startswith("seq[GRCh37]") and y.iscn.startswith("seq[GRCh38]")
     assert "CFTR" in a37[1].genes
+
+
+def test_riggs_criteria_added_in_1_1() -> None:
+    """2C (gain, same genes as a benign gain), 4L (published GD series), presumed-coding 5'/unknown-exon losses."""
+    gain = Annotation(svtype="DUP", size_bp=10**5, genes=["A", "B"], benign_same_genes=["benign gain"])
+    assert _codes(gain)["2C"] == -1.0 and classify(gain).acmg_class == "benign"
+    studies = [("Li_2020_GD", "a", 0.9), ("Girirajan_2012_GD", "b", 0.85), ("Kaminsky_2011_GD", "c", 0.5)]
+    series = Annotation(svtype="DUP", size_bp=10**6, genes=["A"], gd_studies=studies)
+    assert _codes(series)["4L"] == 0.90  # two studies covered >= 80 %, the third only half
+    capped = Annotation(svtype="DEL", size_bp=10**6, genes=["A"], gd_studies=studies[:1], clinvar_path=3)
+    assert (_codes(capped)["4L"], _codes(capped)["4A"]) == (0.45, 0.45)  # section 4 cases capped at 0.90
+    unknown = GeneHit("SCN1A", False, True, False, -1, -1, False, end_cover=0.6)
+    assert _codes(Annotation(svtype="DEL", size_bp=10**5, genes=["SCN1A"], hi_genes=[unknown]))["2C-1/2D-4"] == 0.9
+    inside = GeneHit("SCN1A", False, False, False, -1, -1, False)
+    assert _codes(Annotation(svtype="DEL", size_bp=10**4, genes=["SCN1A"], hi_genes=[inside]))["2B"] == 0.0
+    first_exon = GeneHit("NF1", False, True, False, 1, 58, False)
+    assert _codes(Annotation(svtype="DEL", size_bp=10**4, genes=["NF1"], hi_genes=[first_exon]))["2C-1"] == 0.9
+
+
+def test_similar_cases_share_gene_content() -> None:
+    """A ClinVar CNV with the same genes counts as a similar reported case even at low reciprocal overlap."""
+    from iasante.lag.resources import load_resources
+
+    res = load_resources()
+    cv, genes = res.clinvar37.df, res.genes37.df
+    path = cv[(cv["label"] == 1) & (cv["svtype"] == "DEL") & (cv["end"] - cv["start"] > 10_000)]
+    for rec in path.itertuples():
+        host = genes[(genes["chrom"] == rec.chrom) & (genes["start"] < rec.start) & (genes["end"] > rec.end)]
+        if len(host) == 1 and rec.gene_key == host["gene"].iat[0]:
+            break
+    else:
+        pytest.fail("no intragenic pathogenic ClinVar deletion found")
+    length = rec.end - rec.start
+    inner = pd.DataFrame({"chrom": [rec.chrom], "start": [rec.start + int(0.3 * length)],
+                          "end": [rec.start + int(0.7 * length)], "svtype": ["DEL"]})
+    assert annotate(res, inner, "GRCh37")[0].clinvar_path >= 1
+    hidden = (cv["chrom"] == rec.chrom).to_numpy()
+    assert annotate(res, inner, "GRCh37", exclude_clinvar=hidden)[0].clinvar_path == 0
+    assert set(res.gd37.df["source"]) >= {"DECIPHER", "rCNV2 lit", "Dittwald_2013_GD", "UKBB_GD.Owen_2018"}

@@ -3,12 +3,16 @@
 Sections 1-3 follow the standard's tables for copy-number loss (Table 1) and gain (Table 2); for losses, 2C-2E
 (PVS1-based) also apply to genes where loss of function is a known disease mechanism without being an
 established dominant HI gene (ClinGen HI score 30, DDG2P), as the ClinGen SVI PVS1 decision tree (Abou Tayoun
-et al. 2018, PMID 30192042) does for any LOF-mechanism gene. Section 4 needs case data; two automated proxies
-are used and shown as such: 4O (overlap with common population variation, gnomAD-SV AF >= 1 %) and reported
-cases from ClinVar (similar same-type CNVs, reciprocal overlap >= 50 %, counted like 4A/4N reported
-probands/controls at 0.30 points each, section 4 capped at +/-0.90). Section 5 (inheritance) is left to the
-reviewing biologist. Classes: pathogenic >= 0.99, likely pathogenic 0.90-0.98, VUS -0.89-0.89, likely benign
--0.90 to -0.98, benign <= -0.99.
+et al. 2018, PMID 30192042) does for any LOF-mechanism gene. The shared exon source has no CDS bounds: a 5'
+loss of the first exon and transcription start is presumed coding (2C-1), and a gene of unknown exon structure
+losing >= half its span from one end is presumed to lose coding exons (2C-1/2D-4). Gains score 2C (same gene
+content as an established benign gain) besides 2D/2E/2G. Section 4 needs case data; automated proxies are
+used and shown as such: 4O (overlap with common population variation, gnomAD-SV AF >= 1 %), 4L (the CNV
+covers a same-type genomic-disorder locus of a published case series, 0.45 per study), and reported cases
+from ClinVar (similar same-type CNVs: reciprocal overlap >= 50 % or the same protein-coding genes, as the
+standard's "overlap with the same gene(s)"; 0.45 points each, 4A/4N), positive section 4 capped at 0.90.
+Section 5 (inheritance) is left to the reviewing biologist. Classes: pathogenic >= 0.99, likely pathogenic
+0.90-0.98, VUS -0.89-0.89, likely benign -0.90 to -0.98, benign <= -0.99.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from iasante.lag.annotate import Annotation, GeneHit
 CLASSES = ("pathogenic", "likely_pathogenic", "vus", "likely_benign", "benign")
 GD_COVER = 0.8  # fraction of an established region a CNV must cover to count as "complete overlap"
 BENIGN_INSIDE = 0.95  # fraction of the CNV inside an established benign region for 2F (loss) / 2D (gain)
+UNKNOWN_EXONS_COVER = 0.5  # share of a gene lost from one end that must hold coding exons (2C-1/2D-4)
 CASE_POINTS = 0.45  # per similar ClinVar case (section 4 proxy; 4A's suggested maximum per proband)
 SECTION4_CAP = 0.90
 
@@ -114,7 +119,16 @@ def _section2_loss(ann: Annotation) -> list[Criterion]:
         found.append(Criterion("2A", 1.00, "complete overlap of established HI gene/region: " + _names(full + regions)))
     for h in (h for h in ann.hi_genes if not h.full):
         intragenic = not h.five_prime and not h.three_prime
-        if h.exons_hit < 0:
+        if h.exons_hit < 0 and h.end_cover >= UNKNOWN_EXONS_COVER:
+            found.append(
+                Criterion(
+                    "2C-1/2D-4",
+                    0.90,
+                    f"{h.end_cover:.0%} of {_kind(h)} {h.gene} deleted from one end (exon structure unknown: "
+                    "coding exons presumed lost)",
+                )
+            )
+        elif h.exons_hit < 0:
             found.append(Criterion("2B", 0.0, f"partial overlap of {_kind(h)} {h.gene}; exon structure unknown"))
         elif intragenic and h.exons_hit > 0:
             pts = 0.45 if h.last_exon_only else 0.90
@@ -127,7 +141,9 @@ def _section2_loss(ann: Annotation) -> list[Criterion]:
                 )
             )
         elif h.five_prime and not h.three_prime:
-            coding = h.exons_hit >= 2 or h.n_exons == 1
+            # the transcription start and first exon lost: coding sequence presumed involved (2C-1), as the
+            # shared exon source has no CDS bounds to tell a 5' UTR-only loss (2C-2)
+            coding = h.exons_hit >= 1
             found.append(
                 Criterion(
                     "2C-1" if coding else "2C-2",
@@ -184,7 +200,11 @@ def _section2_gain(ann: Annotation) -> list[Criterion]:
     best = max((c.points for c in found), default=0.0)
     if best <= 0:
         inside = _benign_inside(ann)
-        if inside and ann.genes_cut:  # 2E: smaller than a benign gain, a breakpoint may interrupt a gene
+        if ann.benign_same_genes and not inside:
+            found.append(
+                Criterion("2C", -1.00, "same gene content as established benign gain: " + _names(ann.benign_same_genes))
+            )
+        elif inside and ann.genes_cut:  # 2E: smaller than a benign gain, a breakpoint may interrupt a gene
             found.append(Criterion("2E", 0.0, "inside a benign gain but cuts " + _names(ann.genes_cut)))
         elif inside:
             found.append(Criterion("2D", -1.00, "contained in established benign gain region: " + _names(inside)))
@@ -211,8 +231,16 @@ def _section4(ann: Annotation) -> list[Criterion]:
                 f"{ann.common_cover:.0%} of the CNV inside a common CNV)",
             )
         )
-    if ann.clinvar_path:
-        pts = min(CASE_POINTS * ann.clinvar_path, SECTION4_CAP)
+    room = SECTION4_CAP  # reported cases and case-control studies together add at most SECTION4_CAP
+    studies = sorted({study for study, _, cover in ann.gd_studies if cover >= GD_COVER})
+    if studies:
+        pts = min(CASE_POINTS * len(studies), room)
+        room -= pts
+        out.append(
+            Criterion("4L", pts, "same-type genomic-disorder locus covered, published series: " + _names(studies))
+        )
+    if ann.clinvar_path and room > 0:
+        pts = min(CASE_POINTS * ann.clinvar_path, room)
         out.append(Criterion("4A", pts, f"{ann.clinvar_path} similar pathogenic ClinVar CNV(s) (reported cases)"))
     if ann.clinvar_benign:
         pts = -min(CASE_POINTS * ann.clinvar_benign, SECTION4_CAP)

@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from iasante.lag.intervals import overlap_bp, reciprocal_overlap
-from iasante.lag.resources import Resources
+from iasante.lag.resources import Resources, gene_key_of
 
 COMMON_AF = 0.01  # gnomAD-SV allele frequency above which a CNV is "common population variation"
-CLINVAR_RO = 0.5  # reciprocal overlap for a ClinVar CNV to count as a similar reported case
+CLINVAR_RO = 0.5  # reciprocal overlap for a ClinVar CNV to count as a similar reported case (or same genes)
+ESTABLISHED_GD = ("DECIPHER", "rCNV2 lit")  # curated genomic-disorder lists (2A); other sources are studies
 POP_RO = 0.5  # reciprocal overlap for the population-frequency match
 
 
@@ -40,6 +41,7 @@ class GeneHit:
     last_exon_only: bool
     established: bool = True  # ClinGen HI 3; False: another gene where loss of function causes disease
     mechanism: str = "ClinGen HI 3"  # the evidence that loss of function is a disease mechanism
+    end_cover: float = 0.0  # share of the gene span (GRCh37) lost when the CNV holds one gene end, else 0
 
 
 @dataclass
@@ -55,15 +57,17 @@ class Annotation:
     ts_genes_full: list[str] = field(default_factory=list)  # ClinGen TS 3 genes fully contained
     hi_predicted: list[str] = field(default_factory=list)  # pLI >= 0.9 or LOEUF < 0.35, and HI top decile
     dosage_regions: list[tuple[str, float]] = field(default_factory=list)  # (name, fraction of region covered)
-    gd_loci: list[tuple[str, float]] = field(default_factory=list)  # same-type genomic disorders
+    gd_loci: list[tuple[str, float]] = field(default_factory=list)  # same-type established genomic disorders
+    gd_studies: list[tuple[str, str, float]] = field(default_factory=list)  # (study, locus, fraction covered)
     benign_regions: list[tuple[str, float]] = field(default_factory=list)  # (name, fraction of variant inside)
+    benign_same_genes: list[str] = field(default_factory=list)  # benign regions with the variant's gene content
     max_pli: float = 0.0
     min_loeuf: float = 2.0
     max_hi: float = 0.0
     pop_af: float = 0.0  # AF of the best same-type gnomAD-SV match (reciprocal overlap >= POP_RO)
     pop_ro: float = 0.0  # reciprocal overlap of that match
     common_cover: float = 0.0  # largest fraction of the variant inside one common same-type gnomAD-SV
-    clinvar_path: int = 0  # similar ClinVar pathogenic/likely pathogenic CNVs (same type)
+    clinvar_path: int = 0  # similar ClinVar pathogenic/likely pathogenic CNVs (same type; RO >= 50 % or same genes)
     clinvar_benign: int = 0
     clinvar_path_inside: int = 0  # pathogenic same-type ClinVar CNVs lying entirely inside the variant
     clinvar_benign_cover: float = 0.0  # largest fraction of the variant inside one benign same-type ClinVar CNV
@@ -127,6 +131,13 @@ def _gene_hit(res: Resources, gene: str, full: bool, c38: str | None, s38: int, 
     three = full or s38 <= tx_end < e38
     last_only = bool(hit.sum() == 1 and hit[-1] and len(hit) > 1)
     return GeneHit(gene, full, five, three, int(hit.sum()), len(hit), last_only, established)
+
+
+def _end_cover(s37: int, e37: int, g_start: int, g_end: int) -> float:
+    """Share of gene ``[g_start, g_end)`` inside the CNV when the CNV holds one end of it (0 if intragenic)."""
+    if s37 > g_start and e37 < g_end:
+        return 0.0
+    return max(0, min(e37, g_end) - max(s37, g_start)) / max(g_end - g_start, 1)
 
 
 def annotate_one(
@@ -220,9 +231,15 @@ def _annotate_genes(
                 if why:
                     hit = _gene_hit(res, str(g["gene"][row]), False, c38, s38, e38, established=False)
                     hit.mechanism = why
+                    hit.end_cover = _end_cover(s37, e37, int(g["start"][row]), int(g["end"][row]))
                     ann.hi_genes.append(hit)
                     seen.add(hit.gene)
     return seen
+
+
+def _genes_in(res: Resources, chrom: str, start: int, end: int) -> str:
+    """Gene key (:func:`~iasante.lag.resources.gene_key_of`) of a GRCh37 interval."""
+    return gene_key_of(res.genes37.cols["gene"][res.genes37.index.overlapping(chrom, start, end)])
 
 
 def _annotate_dosage(
@@ -248,7 +265,9 @@ def _annotate_dosage(
         for r, fc, vc, sc in zip(rows, feat_cover, var_cover, score, strict=True):
             kind, name = cg["kind"][r], str(cg["name"][r])
             if kind == "G" and cg["hi_score"][r] == 3 and name not in seen:
-                ann.hi_genes.append(_gene_hit(res, name, fc >= 0.999, c38, s38, e38, established=True))
+                hit = _gene_hit(res, name, fc >= 0.999, c38, s38, e38, established=True)
+                hit.end_cover = _end_cover(s37, e37, int(cg["start"][r]), int(cg["end"][r]))
+                ann.hi_genes.append(hit)
                 seen.add(name)
             if sc == 3 and kind == "G" and svtype == "DUP" and fc >= 0.999:
                 ann.ts_genes_full.append(name)
@@ -256,6 +275,8 @@ def _annotate_dosage(
                 ann.dosage_regions.append((name, float(fc)))
             elif sc == 40:
                 ann.benign_regions.append((name, float(vc)))
+                if ann.genes and _genes_in(res, c37, int(cg["start"][r]), int(cg["end"][r])) == gene_key_of(ann.genes):
+                    ann.benign_same_genes.append(name)
     gd = res.gd37.cols
     rows = res.gd37.index.overlapping(c37, s37, e37)
     rows = rows[gd["svtype"][rows] == svtype]
@@ -263,7 +284,12 @@ def _annotate_dosage(
         cover = overlap_bp(s37, e37, gd["start"][rows], gd["end"][rows]) / np.maximum(
             gd["end"][rows] - gd["start"][rows], 1
         )
-        ann.gd_loci = [(f"{gd['name'][r]} ({gd['source'][r]})", float(c)) for r, c in zip(rows, cover, strict=True)]
+        for r, c in zip(rows, cover, strict=True):
+            source, name = str(gd["source"][r]), str(gd["name"][r])
+            if source in ESTABLISHED_GD:
+                ann.gd_loci.append((f"{name} ({source})", float(c)))
+            else:
+                ann.gd_studies.append((source, name, float(c)))
 
 
 def _annotate_clinvar(
@@ -275,7 +301,11 @@ def _annotate_clinvar(
     exclude_clinvar: np.ndarray | None,
     leave_self_out: bool,
 ) -> None:
-    """Similar same-type ClinVar CNVs (reciprocal overlap >= CLINVAR_RO), pathogenic and benign."""
+    """Similar same-type ClinVar CNVs, pathogenic and benign.
+
+    Similar as in Riggs et al. 2020 section 4: reciprocal overlap >= CLINVAR_RO, or the same (non-empty) set
+    of protein-coding genes ("overlap with the same gene(s)").
+    """
     svtype = ann.svtype
     cv = res.clinvar37.cols
     rows = res.clinvar37.index.overlapping(c37, s37, e37)
@@ -285,6 +315,8 @@ def _annotate_clinvar(
     if len(rows):
         starts, ends = cv["start"][rows], cv["end"][rows]
         similar = reciprocal_overlap(s37, e37, starts, ends) >= CLINVAR_RO
+        if ann.genes:
+            similar |= cv["gene_key"][rows] == gene_key_of(ann.genes)
         if leave_self_out:
             similar &= ~((starts == s37) & (ends == e37))
         path = cv["label"][rows] == 1

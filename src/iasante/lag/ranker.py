@@ -82,6 +82,9 @@ def feature_matrix(anns: list[Annotation], acmg: list[AcmgResult]) -> np.ndarray
 class CnvRanker:
     """LightGBM classifier + isotonic calibration; ``fit`` sets ``booster_`` and ``calibration_``.
 
+    Defaults chosen by leave-one-chromosome-out AUROC on the training chromosomes (0.9827 vs 0.9823 for
+    300 trees of 31 leaves at rate 0.05; test chromosomes not used).
+
     Args:
         n_estimators: boosting rounds.
         learning_rate: shrinkage.
@@ -91,9 +94,9 @@ class CnvRanker:
 
     def __init__(
         self,
-        n_estimators: int = 300,
-        learning_rate: float = 0.05,
-        num_leaves: int = 31,
+        n_estimators: int = 500,
+        learning_rate: float = 0.03,
+        num_leaves: int = 15,
         random_state: int = 0,
     ) -> None:
         self.n_estimators = n_estimators

@@ -25,7 +25,16 @@ from iasante.lag.intervals import IntervalIndex
 from iasante.lag.io import normalise_chrom
 from iasante.lag.liftover import ChainLifter
 
-CACHE_VERSION = "6"
+CACHE_VERSION = "7"
+# Published genomic-disorder case series / case-control studies (rCNV2 copies, GRCh37): section 4 case evidence.
+GD_STUDIES = (
+    "Dittwald_2013_GD",
+    "Girirajan_2012_GD",
+    "Kaminsky_2011_GD",
+    "Li_2020_GD",
+    "Stefansson_2014_GD",
+    "UKBB_GD.Owen_2018",
+)
 _FILES = {
     "genes": "genes/TADA_gnomad_genes_pli_loeuf_HI.bed",
     "ddg2p": "genes/TADA_DDG2P_genes.bed",
@@ -36,6 +45,7 @@ _FILES = {
     "gd_decipher": "syndromes/rCNV2_Decipher_GD.bed.gz",
     "gd_lit_del": "syndromes/rCNV2_lit_GDs.all.DEL.bed.gz",
     "gd_lit_dup": "syndromes/rCNV2_lit_GDs.all.DUP.bed.gz",
+    **{f"gd_study_{name}": f"syndromes/rCNV2_{name}.bed.gz" for name in GD_STUDIES},
     "cyto37": "cytoband/chromosome.band.hg19.txt",
     "cyto38": "cytoband/chromosome.band.hg38.txt",
     "chain": "liftover/hg19ToHg38.over.chain.gz",
@@ -69,8 +79,8 @@ class Resources:
 
     genes37: Table  # gene, pLI, LOEUF, HI (Huang probability), ddg2p, hi_score, ts_score
     clingen37: Table  # ClinGen genes and regions: kind G/R, name, hi_score, ts_score, disease
-    gd37: Table  # genomic-disorder loci: svtype DEL/DUP, name, source
-    clinvar37: Table  # ClinVar CNVs: svtype, label (1 pathogenic/likely, 0 benign)
+    gd37: Table  # genomic-disorder loci: svtype DEL/DUP, name, source (DECIPHER, rCNV2 lit, or a GD_STUDIES name)
+    clinvar37: Table  # ClinVar CNVs: svtype, label (1 pathogenic/likely, 0 benign), gene_key (see gene_key_of)
     population38: Table  # gnomAD-SV v4: svtype, af
     exons38: dict[str, tuple[str, str, np.ndarray, np.ndarray]]  # gene -> (chrom, strand, starts, ends)
     cyto: dict[str, pd.DataFrame]  # build -> chrom, start, end, band, stain
@@ -78,6 +88,12 @@ class Resources:
     lift_38_to_37: ChainLifter
     hi_threshold: float  # Huang HI probability at the top decile ("HI index < 10%")
     fingerprint: str
+
+
+def gene_key_of(genes: np.ndarray | list[str]) -> str:
+    """Sorted, comma-joined protein-coding gene names of an interval: equal keys = same gene content
+    (Riggs et al. 2020 section 4: a reported case "overlapping the same gene(s)" is a similar CNV)."""
+    return ",".join(sorted(set(map(str, genes))))
 
 
 def data_root() -> Path:
@@ -221,6 +237,11 @@ def _build(root: Path, fingerprint: str) -> Resources:
     for key, svtype in (("gd_lit_del", "DEL"), ("gd_lit_dup", "DUP")):
         lit = _bed(root / _FILES[key], ["chrom", "start", "end"])
         gd_parts.append(lit.assign(svtype=svtype, name="literature genomic disorder locus", source="rCNV2 lit"))
+    for study in GD_STUDIES:
+        cols = ["name", "svtype"] if "UKBB" in study else ["svtype", "name"]  # Owen 2018 lists the name first
+        names = ["chrom", "start", "end", *cols]
+        loci = _bed(root / _FILES[f"gd_study_{study}"], names, usecols=[0, 1, 2, 3, 4])
+        gd_parts.append(loci.assign(source=study)[["chrom", "start", "end", "svtype", "name", "source"]])
     gd = pd.concat(gd_parts, ignore_index=True)
 
     clinvar = pd.concat(
@@ -235,6 +256,12 @@ def _build(root: Path, fingerprint: str) -> Resources:
         ],
         ignore_index=True,
     )
+
+    genes_table = Table.of(genes)
+    clinvar["gene_key"] = [
+        gene_key_of(genes_table.cols["gene"][genes_table.index.overlapping(c, s, e)])
+        for c, s, e in zip(clinvar["chrom"], clinvar["start"], clinvar["end"], strict=True)
+    ]
 
     pop = _bed(root / _FILES["population"], ["chrom", "start", "end", "svtype", "af"])
     pop = pop[pop["end"] > pop["start"]]
@@ -257,7 +284,7 @@ def _build(root: Path, fingerprint: str) -> Resources:
         cyto[build] = band.sort_values(["chrom", "start"]).reset_index(drop=True)
 
     return Resources(
-        genes37=Table.of(genes),
+        genes37=genes_table,
         clingen37=Table.of(clingen),
         gd37=Table.of(gd),
         clinvar37=Table.of(clinvar),
