@@ -142,3 +142,11 @@ def test_alert_explains_heart_rate_and_names_the_step_drop() -> None:
     result = det.detect(daily)
     last = result.iloc[-1]
     assert last["alert"] == 1 and "heart" in last["explanation"] and "steps" in last["explanation"]
+
+
+def test_selection_check_runs_blind_per_fold() -> None:
+    from iasante.iot.selection import VARIANTS, nested_selection
+
+    report = nested_selection(folder=DEMO, n_boot=20)
+    assert set(report["chosen"]) <= set(VARIANTS) and sum(report["chosen"].values()) == 3
+    assert 0.0 <= report["false_alerts_per_month"] and "per_participant" in report

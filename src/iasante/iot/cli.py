@@ -77,6 +77,27 @@ def train(
     )
 
 
+@app.command("selection-check")
+def selection_check(
+    out: Annotated[Path | None, typer.Option(help="Also write the full report (JSON) here.")] = None,
+) -> None:
+    """Held-out metrics when the detector variant is chosen blind inside each fold (a few minutes)."""
+    import json
+
+    from iasante.core.progress import fraction_bar
+    from iasante.iot.selection import nested_selection
+
+    with fraction_bar("Nested selection") as update:
+        report = nested_selection(on_progress=update)
+    if out:
+        out.write_text(json.dumps(report, indent=1, default=float) + "\n")
+    console.print(
+        f"selection-aware sensitivity {report['sensitivity']:.3f} of {report['n_evaluable']} "
+        f"(95% CI {report['ci95']['sensitivity'][0]:.2f}–{report['ci95']['sensitivity'][1]:.2f}), "
+        f"false alerts {report['false_alerts_per_month']:.2f}/person-month; chosen: {report['chosen']}"
+    )
+
+
 @app.command("patient-add")
 def patient_add(
     patient_id: Annotated[str, typer.Argument(help="Hospital identifier (stored only as a pseudonym).")],

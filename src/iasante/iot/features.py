@@ -70,12 +70,13 @@ def _robust_center_sd(values: np.ndarray, sd_floor: float) -> tuple[float, float
     return center, max(mad, sd_floor)
 
 
-def person_features(daily: pd.DataFrame) -> pd.DataFrame:
+def person_features(daily: pd.DataFrame, hr_pooled: tuple[str, ...] = HR_POOLED) -> pd.DataFrame:
     """Online features of one person.
 
     Args:
         daily: one row per calendar day (``day`` as datetime64, sorted or not) with any of the columns in
             ``SIGNAL_NAMES`` (NaN = not measured). Units: bpm, steps/day, %, °C, hours.
+        hr_pooled: the heart-rate signals whose z-scores are averaged into ``hr_z``.
 
     Returns:
         Frame indexed like the sorted input with ``day``, the columns of ``FEATURES`` (z in SD, direction-adjusted
@@ -107,7 +108,7 @@ def person_features(daily: pd.DataFrame) -> pd.DataFrame:
         out[f"z_{sig.name}"] = np.nan_to_num(z)
         band = np.expm1(band) if sig.log else band
         out[f"base_{sig.name}"], out[f"lo_{sig.name}"], out[f"hi_{sig.name}"] = band
-    hr_stack = np.vstack([z_dir[name] for name in HR_POOLED])
+    hr_stack = np.vstack([z_dir[name] for name in hr_pooled])
     counts = (~np.isnan(hr_stack)).sum(axis=0)
     has_hr = counts > 0
     hr_z = np.where(has_hr, np.nansum(hr_stack, axis=0) / np.maximum(counts, 1), np.nan)
@@ -145,11 +146,11 @@ def _cusum(day_num: np.ndarray, z: np.ndarray) -> np.ndarray:
     return result
 
 
-def cohort_features(daily: pd.DataFrame) -> pd.DataFrame:
+def cohort_features(daily: pd.DataFrame, hr_pooled: tuple[str, ...] = HR_POOLED) -> pd.DataFrame:
     """:func:`person_features` for every ``user_code`` of a daily frame (one row per user-day)."""
     parts = []
     for user, group in daily.groupby("user_code", sort=True):
-        feats = person_features(group.drop(columns="user_code"))
+        feats = person_features(group.drop(columns="user_code"), hr_pooled)
         feats.insert(0, "user_code", user)
         parts.append(feats)
     if not parts:

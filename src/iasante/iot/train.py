@@ -21,7 +21,7 @@ import pandas as pd
 from iasante.core.config import get_settings
 from iasante.core.errors import ConfigError
 from iasante.iot.evaluate import choose_threshold, evaluate_alerts, has_data, has_heart_rate, label_days
-from iasante.iot.features import cohort_features
+from iasante.iot.features import HR_POOLED, cohort_features
 from iasante.iot.io import read_participants, read_wearables
 from iasante.iot.model import WEIGHTS_FILE, EarlyWarningDetector
 
@@ -39,11 +39,11 @@ def welltory_dir() -> Path:
     return folder
 
 
-def load_cohort(folder: Path) -> pd.DataFrame:
+def load_cohort(folder: Path, hr_pooled: tuple[str, ...] = HR_POOLED) -> pd.DataFrame:
     """Features of every Welltory user-day, labelled (``in_window``, ``away``, ``has_data``, ``target``)."""
     daily = read_wearables(folder / "wearables.csv")
     participants = read_participants(folder / "participants.csv")
-    feats = cohort_features(daily)
+    feats = cohort_features(daily, hr_pooled)
     ordered = daily.sort_values(["user_code", "day"]).reset_index(drop=True)
     feats["has_data"] = has_data(ordered).to_numpy()
     feats["has_hr"] = has_heart_rate(ordered).to_numpy()
