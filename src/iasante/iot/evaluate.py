@@ -12,8 +12,8 @@ Definitions (relative day = day − symptom onset, in calendar days):
   exists when the window opens; the detector itself needs 4) and at least ``MIN_WINDOW_DAYS`` days with it
   inside the 11-day window (a detector cannot alert on days without data);
 * **evaluable** (primary): enough *heart-rate* data (resting, average or lowest heart rate). RHR-Diff, CuSum
-  (Mishra et al. 2020, Nat Biomed Eng 4:1208) and NightSignal (Alavi et al. 2022) are heart-rate detectors and
-  their detection rates are reported on participants whose device recorded heart rate before and around onset;
+  (Mishra et al. 2020, Nat Biomed Eng 4:1208) and NightSignal (Alavi et al. 2022) are heart-rate detectors, so
+  they can only act on participants whose device records heart rate before and around onset;
   ``evaluable_any`` also counts participants with enough heart-rate *or* step data (phone pedometers only);
 * **sensitivity**: share of evaluable participants with ≥ 1 alert day in the window (``sensitivity_any``: the
   same among ``evaluable_any``);
