@@ -85,6 +85,7 @@ def main() -> None:
     torch_b = _timed(lambda: torch_run(batch), max(5, args.repeats // 3))
     onnx_b = _timed(lambda: onnx_run(batch), max(5, args.repeats // 3))
     prep = _timed(lambda: model.input_of(raw_slice), args.repeats)
+    texture = _timed(lambda: model.texture_scores(x1), args.repeats)  # second view, outside the ONNX graph
     end_to_end = _timed(lambda: model.predict_series(series), max(5, args.repeats // 3))
     n = len(batch)
     speed = {
@@ -93,12 +94,13 @@ def main() -> None:
         "torch_ms_per_slice_batched": round(torch_b["median_ms"] / n, 2),
         "onnx_ms_per_slice_batched": round(onnx_b["median_ms"] / n, 2),
         "preprocess_ms_per_slice_512px_dicom": prep,
+        "texture_model_ms_per_slice": texture,
         "end_to_end_torch_ms_per_slice": round(end_to_end["median_ms"] / n, 2),
         "speedup_onnx_vs_torch_batch1": round(torch_1["median_ms"] / onnx_1["median_ms"], 2),
         "max_abs_logit_diff_torch_vs_onnx": max_diff,
         "target_ms_per_slice": 50.0,
-        "meets_target_torch": torch_1["median_ms"] + prep["median_ms"] <= 50.0,
-        "meets_target_onnx": onnx_1["median_ms"] + prep["median_ms"] <= 50.0,
+        "meets_target_torch": torch_1["median_ms"] + prep["median_ms"] + texture["median_ms"] <= 50.0,
+        "meets_target_onnx": onnx_1["median_ms"] + prep["median_ms"] + texture["median_ms"] <= 50.0,
         "onnx_size_mb": round(onnx_mb, 2),
     }
     metrics = json.loads((WEIGHTS_DIR / "metrics.json").read_text())
@@ -127,7 +129,8 @@ def main() -> None:
     print(
         f"per slice, batch 1, {args.threads} threads: torch {torch_1['median_ms']} ms, "
         f"onnxruntime {onnx_1['median_ms']} ms (x{speed['speedup_onnx_vs_torch_batch1']} vs torch); "
-        f"preprocessing {prep['median_ms']} ms; end to end {speed['end_to_end_torch_ms_per_slice']} ms"
+        f"preprocessing {prep['median_ms']} ms; texture model {texture['median_ms']} ms; "
+        f"end to end {speed['end_to_end_torch_ms_per_slice']} ms"
     )
     print(
         f"target <= 50 ms: torch {speed['meets_target_torch']}, onnx {speed['meets_target_onnx']}; "

@@ -97,5 +97,6 @@ def studies(limit: Annotated[int, typer.Option(min=1, help="How many, newest fir
 
 
 add_status_command(app, "ct")
-add_demo_command(app, "ct", [Role.clinician],
-                 "Store and analyse the shipped demo studies in the database (idempotent).")
+add_demo_command(
+    app, "ct", [Role.clinician], "Store and analyse the shipped demo studies in the database (idempotent)."
+)

@@ -1,6 +1,6 @@
 """Measured numbers for the model card: test-set metrics with patient-bootstrap CIs, OOF CV metrics,
-per-source results, calibration, a shortcut baseline and the COVID-CT-MD series calls (each patient
-judged by the fold model that never saw it)."""
+per-source results, calibration, a shortcut baseline, what each view (CNN, texture) gives alone, and the
+COVID-CT-MD series calls (each patient judged by the fold models that never saw it)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from iasante.ct.data import ct_data_dir
 from iasante.ct.metrics import aggregate_series, auc, balanced_accuracy, cluster_bootstrap
-from iasante.ct.model import CovidTriageNet, EnsembleNet, TriageConfig, decide, sigmoid
+from iasante.ct.model import CovidTriageNet, EnsembleNet, TriageConfig, decide, sigmoid, stack_covid
+from iasante.ct.texture import TextureModel, texture_features
 
 Log = Callable[[str], None]
 
 
-def _calibrate(logits: np.ndarray, config: TriageConfig) -> np.ndarray:
-    return sigmoid(logits * np.array(config.platt_scale) + np.array(config.platt_bias))
+def _calibrate(logits: np.ndarray, texture_score: np.ndarray, config: TriageConfig) -> np.ndarray:
+    """Probabilities ``(N, 2)`` from mean member logits and texture log-odds, as the shipped model computes."""
+    calibrated = logits * np.array(config.platt_scale) + np.array(config.platt_bias)
+    return sigmoid(stack_covid(calibrated, texture_score, config))
 
 
 def _head_metrics(
@@ -83,12 +86,17 @@ def _shortcut_baseline(table: pd.DataFrame, raw: np.ndarray, is_test: np.ndarray
 
 
 def _md_series(
-    members: list[CovidTriageNet], ensemble: EnsembleNet, md_fold: dict[str, int], config: TriageConfig, log: Log
+    members: list[CovidTriageNet],
+    ensemble: EnsembleNet,
+    texture: TextureModel,
+    md_fold: dict[str, int],
+    config: TriageConfig,
+    log: Log,
 ) -> dict[str, Any]:
     """Series call of each COVID-CT-MD patient from all its PNG slices and, where shipped, its DICOM files.
 
-    ``oof`` uses the fold model that never saw the patient (honest); ``in_sample`` the shipped ensemble,
-    four of whose five members saw the patient (a consistency check only).
+    ``oof`` uses the fold CNN and texture booster that never saw the patient (honest); ``in_sample`` the
+    shipped ensemble, four of whose five members saw the patient (a consistency check only).
     """
     from iasante.ct.io import load_input
     from iasante.ct.preprocess import lung_fraction, to_model_input
@@ -104,12 +112,18 @@ def _md_series(
             inputs["dicom"] = load_input(root / "dicom" / patient).slices
         expected = truth[str(rows.label.iloc[0])]
         for kind, slices in inputs.items():
-            x = np.stack([np.round(to_model_input(s, config.input_size_px) * 255).astype(np.uint8) for s in slices])
+            x = np.stack(
+                [
+                    np.round(to_model_input(s, config.input_size_px, crop=config.crop) * 255).astype(np.uint8)
+                    for s in slices
+                ]
+            )
             lung = np.array([lung_fraction(s) for s in slices])
-            entry: dict[str, Any] = {"n_slices": len(slices), "expected": expected, "fold_model": md_fold[patient]}
+            features, k = texture_features(x), md_fold[patient]
+            entry: dict[str, Any] = {"n_slices": len(slices), "expected": expected, "fold_model": k}
             for name, probs in (
-                ("oof", _calibrate(predict_logits(members[md_fold[patient]], x), config)),
-                ("in_sample", sigmoid(predict_logits(ensemble, x))),
+                ("oof", _calibrate(predict_logits(members[k], x), texture.raw_score(features, [k]), config)),
+                ("in_sample", sigmoid(stack_covid(predict_logits(ensemble, x), texture.raw_score(features), config))),
             ):
                 p_abn, p_cov, _ = aggregate_series(probs[:, 0], probs[:, 1], lung, config.series_top_frac)
                 call = decide(p_abn, p_cov, config)
@@ -128,23 +142,38 @@ def _md_series(
 
 
 def _ablations(
-    table: pd.DataFrame, x: np.ndarray, test: np.ndarray, members: list[CovidTriageNet], config: TriageConfig
+    table: pd.DataFrame,
+    x: np.ndarray,
+    test: np.ndarray,
+    members: list[CovidTriageNet],
+    texture_score: np.ndarray,
+    oof: np.ndarray,
+    texture_oof: np.ndarray,
+    dev: np.ndarray,
+    config: TriageConfig,
 ) -> dict[str, Any]:
-    """Test COVID AUC of each member vs their mean, with and without a left-right flip (test-time
-    augmentation), and the calibration error before and after Platt scaling: what the ensemble and the
-    calibration measurably bring."""
+    """COVID AUC of each CNN member, the CNN ensemble (with and without a left-right flip at test time),
+    the texture model alone and the stack, out-of-fold and on the test set, and the calibration error
+    before and after Platt scaling: what each piece measurably brings. ``texture_score``: test rows."""
     from iasante.ct.train import predict_logits
 
-    y = table.y_covid.to_numpy()[test]
+    y = table.y_covid.to_numpy()
     per_member = np.stack([predict_logits(m, x[test]) for m in members])
     flipped = np.stack([predict_logits(m, np.ascontiguousarray(x[test][..., ::-1])) for m in members])
     mean_logit = per_member.mean(0)
+    no_md = dev[~table.source.iloc[dev].str.startswith("md_").to_numpy()]
+    stacked_oof = _calibrate(oof[no_md], texture_oof[no_md], config)[:, 1]
     return {
-        "test_auc_covid_each_member": [round(auc(y, lg[:, 1]), 4) for lg in per_member],
-        "test_auc_covid_ensemble": round(auc(y, mean_logit[:, 1]), 4),
-        "test_auc_covid_ensemble_with_flip_tta": round(auc(y, (mean_logit + flipped.mean(0))[:, 1] / 2), 4),
-        "test_ece_covid_uncalibrated": _ece(sigmoid(mean_logit[:, 1]), y),
-        "test_ece_covid_platt": _ece(_calibrate(mean_logit, config)[:, 1], y),
+        "test_auc_covid_each_member": [round(auc(y[test], lg[:, 1]), 4) for lg in per_member],
+        "test_auc_covid_cnn_ensemble": round(auc(y[test], mean_logit[:, 1]), 4),
+        "test_auc_covid_cnn_ensemble_with_flip_tta": round(auc(y[test], (mean_logit + flipped.mean(0))[:, 1] / 2), 4),
+        "test_auc_covid_texture_only": round(auc(y[test], texture_score), 4),
+        "test_auc_covid_stacked": round(auc(y[test], _calibrate(mean_logit, texture_score, config)[:, 1]), 4),
+        "oof_auc_covid_ucsd_luna16_cnn": round(auc(y[no_md], oof[no_md, 1]), 4),
+        "oof_auc_covid_ucsd_luna16_texture": round(auc(y[no_md], texture_oof[no_md]), 4),
+        "oof_auc_covid_ucsd_luna16_stacked": round(auc(y[no_md], stacked_oof), 4),
+        "test_ece_covid_uncalibrated_cnn": _ece(sigmoid(mean_logit[:, 1]), y[test]),
+        "test_ece_covid_calibrated_stack": _ece(_calibrate(mean_logit, texture_score, config)[:, 1], y[test]),
     }
 
 
@@ -155,8 +184,10 @@ def evaluate(
     dev: np.ndarray,
     folds: np.ndarray,
     oof: np.ndarray,
+    texture_oof: np.ndarray,
     ensemble: EnsembleNet,
     members: list[CovidTriageNet],
+    texture: TextureModel,
     config: TriageConfig,
     log: Log,
     seed: int = 0,
@@ -168,8 +199,9 @@ def evaluate(
     groups = table.group.to_numpy()
     test = np.flatnonzero(is_test)
     probs = np.zeros_like(oof, dtype=np.float64)
-    probs[test] = sigmoid(predict_logits(ensemble, arrays["x"][test]))
-    oof_probs = _calibrate(oof, config)
+    texture_test = texture.raw_score(texture_features(arrays["x"][test]))
+    probs[test] = sigmoid(stack_covid(predict_logits(ensemble, arrays["x"][test]), texture_test, config))
+    oof_probs = _calibrate(oof, texture_oof, config)
     ucsd_test = test[table.source.iloc[test].str.startswith("ucsd").to_numpy()]
     ucsd_dev = dev[table.source.iloc[dev].str.startswith("ucsd").to_numpy()]
     metrics: dict[str, Any] = {
@@ -197,12 +229,12 @@ def evaluate(
             "per_source": _per_source(table, oof_probs, dev, config),
         },
         "shortcut_baseline": _shortcut_baseline(table, arrays["raw"], is_test, seed),
-        "ablations": _ablations(table, arrays["x"], test, members, config),
+        "ablations": _ablations(table, arrays["x"], test, members, texture_test, oof, texture_oof, dev, config),
     }
     log(f"test COVID AUC {metrics['test']['covid_vs_noncovid']['auc']}")
     log(f"test COVID AUC (UCSD only) {metrics['test']['covid_vs_noncovid_ucsd_only']['auc']}")
     log(f"test abnormal AUC {metrics['test']['abnormal_vs_normal']['auc']}")
     md_groups = table.group[table.group.str.startswith("md:")]
     md_fold = {g[3:]: int(folds[np.flatnonzero(dev == i)[0]]) for i, g in md_groups.items()}
-    metrics["series_covid_ct_md"] = _md_series(members, ensemble, md_fold, config, log)
+    metrics["series_covid_ct_md"] = _md_series(members, ensemble, texture, md_fold, config, log)
     return metrics

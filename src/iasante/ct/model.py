@@ -82,6 +82,9 @@ class TriageConfig:
     threshold_abnormal: float = 0.5
     threshold_covid: float = 0.5
     series_top_frac: float = 0.25
+    crop: str = "body"
+    stack_coef: list[float] = field(default_factory=list)
+    stack_bias: float = 0.0
     version: str = "1.0.0"
 
     def save(self, path: Path) -> None:
@@ -98,6 +101,19 @@ def build_ensemble(state: dict[str, torch.Tensor], config: TriageConfig) -> Ense
     net = EnsembleNet(members, torch.tensor(config.platt_scale), torch.tensor(config.platt_bias))
     net.load_state_dict(state)
     return net.eval()
+
+
+def stack_covid(logits: np.ndarray, texture_score: np.ndarray | None, config: TriageConfig) -> np.ndarray:
+    """Calibrated logits ``(N, 2)`` with the COVID column replaced by the stacked CNN + texture logit.
+
+    ``stack_coef`` (CNN calibrated COVID logit, texture log-odds) and ``stack_bias`` come from a logistic
+    regression on out-of-fold predictions; without them (or without a texture score) ``logits`` is returned.
+    """
+    if texture_score is None or not config.stack_coef:
+        return logits
+    out = np.array(logits, dtype=np.float64)
+    out[:, 1] = config.stack_coef[0] * logits[:, 1] + config.stack_coef[1] * texture_score + config.stack_bias
+    return out
 
 
 def decide(p_abnormal: float, p_covid: float, config: TriageConfig) -> str:

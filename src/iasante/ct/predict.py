@@ -16,8 +16,9 @@ import numpy as np
 from iasante.core.errors import ModelNotReadyError
 from iasante.ct.io import CtSeries
 from iasante.ct.metrics import aggregate_series
-from iasante.ct.model import WEIGHTS_DIR, WEIGHTS_FILE, TriageConfig, decide, sigmoid
+from iasante.ct.model import WEIGHTS_DIR, WEIGHTS_FILE, TriageConfig, decide, sigmoid, stack_covid
 from iasante.ct.preprocess import lung_fraction, to_model_input
+from iasante.ct.texture import TEXTURE_FILE, TextureModel, texture_features
 
 _lock = threading.Lock()
 _cache: dict[Path, CtTriage] = {}
@@ -56,7 +57,8 @@ class CtTriage:
     """The calibrated ensemble with its config; use :func:`load` to get the shared instance.
 
     Args:
-        weights_dir: folder holding ``ct_triage.pt`` and ``config.json``.
+        weights_dir: folder holding ``ct_triage.pt``, ``config.json`` and, when the config stacks a texture
+            model, ``texture_lgbm.json``.
     """
 
     def __init__(self, weights_dir: Path = WEIGHTS_DIR):
@@ -70,22 +72,37 @@ class CtTriage:
         self.config_ = TriageConfig.load(config)
         state = torch.load(weights, map_location="cpu", weights_only=True)
         self.net_ = build_ensemble(state, self.config_)
+        texture = weights_dir / TEXTURE_FILE
+        if self.config_.stack_coef and not texture.is_file():
+            raise ModelNotReadyError(f"{texture} missing; run `iasante ct train`")
+        self.texture_ = TextureModel.load(texture) if self.config_.stack_coef else None
 
     def input_of(self, slice_01: np.ndarray) -> np.ndarray:
         """Network input ``(1, S, S)`` float32 in [0, 1] of one lung-window slice ``(H, W)``."""
-        return to_model_input(slice_01, self.config_.input_size_px)
+        return to_model_input(slice_01, self.config_.input_size_px, crop=self.config_.crop)
 
     def inputs(self, series: CtSeries) -> np.ndarray:
         """Network inputs ``(n_slices, 1, S, S)`` float32 in [0, 1]."""
         return np.stack([self.input_of(s) for s in series.slices])
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
-        """Calibrated ``(N, 2)`` probabilities (abnormal, covid) for inputs ``(N, 1, S, S)`` float32."""
+        """Calibrated ``(N, 2)`` probabilities (abnormal, covid) for inputs ``(N, 1, S, S)`` float32.
+
+        With a texture model, the COVID column stacks the CNN and the texture score of the same lung-crop
+        inputs (quantised to uint8 as in training).
+        """
         import torch
 
         with torch.no_grad():
             logits = [self.net_(torch.from_numpy(x[b : b + batch_size])).numpy() for b in range(0, len(x), batch_size)]
-        return sigmoid(np.concatenate(logits))
+        return sigmoid(stack_covid(np.concatenate(logits), self.texture_scores(x), self.config_))
+
+    def texture_scores(self, x: np.ndarray) -> np.ndarray | None:
+        """Texture log-odds ``(N,)`` of inputs ``(N, 1, S, S)`` float32 (quantised to uint8 as in training),
+        or ``None`` without a texture model."""
+        if self.texture_ is None:
+            return None
+        return self.texture_.raw_score(texture_features(np.round(x * 255).astype(np.uint8)))
 
     def predict_series(self, series: CtSeries) -> SeriesResult:
         """Score every slice and take the series call (a single slice is its own series)."""

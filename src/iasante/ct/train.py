@@ -1,8 +1,9 @@
 """Seeded CPU training of the calibrated triage ensemble (reproduces the committed weights).
 
 Protocol: 20% of UCSD and LUNA16 patients are held out as a patient-disjoint test set; the rest
-is split into ``n_folds`` patient-disjoint folds. One :class:`CovidTriageNet` is trained per fold; its
-out-of-fold (OOF) logits fit the Platt calibration of each head, and the mean of the fold models is the
+is split into ``n_folds`` patient-disjoint folds. One :class:`CovidTriageNet` and one texture booster
+(:mod:`iasante.ct.texture`) are trained per fold; their out-of-fold (OOF) predictions fit the Platt
+calibration of each head and the stacking of the two COVID scores, and the mean of the fold models is the
 shipped ensemble, scored once on the test set (see :mod:`iasante.ct.evaluate`).
 """
 
@@ -22,26 +23,39 @@ from sklearn.linear_model import LogisticRegression
 
 from iasante.ct.data import MD_MIN_LUNG_FRACTION, assign_folds, build_catalogue, split_test_groups
 from iasante.ct.io import load_input
-from iasante.ct.model import HEADS, WEIGHTS_DIR, WEIGHTS_FILE, CovidTriageNet, EnsembleNet, TriageConfig
+from iasante.ct.model import (
+    HEADS,
+    WEIGHTS_DIR,
+    WEIGHTS_FILE,
+    CovidTriageNet,
+    EnsembleNet,
+    TriageConfig,
+    sigmoid,
+    stack_covid,
+)
 from iasante.ct.preprocess import INPUT_SIZE_PX, lung_fraction, to_model_input
+from iasante.ct.texture import TEXTURE_FILE, TextureModel, texture_features
 
 Log = Callable[[str], None]
+LUNA16_WINDOW_SHIFT = 0.175  # LUNA16 PNGs sit 0.175 lower than the lung window (fat and soft-tissue peaks)
 
 
-def prepare_arrays(paths: list[str], cache_dir: Path, size_px: int = INPUT_SIZE_PX) -> dict[str, np.ndarray]:
+def prepare_arrays(
+    paths: list[str], cache_dir: Path, size_px: int = INPUT_SIZE_PX, crop: str = "lung"
+) -> dict[str, np.ndarray]:
     """Preprocess every slice once: ``x`` ``(N, 1, S, S)`` uint8, ``lung_frac`` ``(N,)``, ``raw`` ``(N, 4)``.
 
     Raw stats (height px, width px, mean, std of the original image) serve the shortcut check only.
-    The cache key hashes the path list and size, so a changed catalogue rebuilds it.
+    The cache key hashes the path list, size and crop, so a changed catalogue rebuilds it.
     """
-    key = hashlib.sha256(("\n".join(paths) + f"|{size_px}").encode()).hexdigest()[:16]
+    key = hashlib.sha256(("\n".join(paths) + f"|{size_px}|{crop}").encode()).hexdigest()[:16]
     cache = cache_dir / f"ct_inputs_{key}.npz"
     if cache.exists():
         return dict(np.load(cache))
     xs, lung, raw = [], [], []
     for path in paths:
         s = load_input(path).slices[0]
-        xs.append(np.round(to_model_input(s, size_px) * 255).astype(np.uint8))
+        xs.append(np.round(to_model_input(s, size_px, crop=crop) * 255).astype(np.uint8))
         lung.append(lung_fraction(s))
         raw.append([s.shape[0], s.shape[1], float(s.mean()), float(s.std())])
     arrays: dict[str, np.ndarray] = {
@@ -85,6 +99,12 @@ def _augmenter(seed: int):  # type: ignore[no-untyped-def]
     return aug
 
 
+def _window(x_u8: np.ndarray, shift: bool) -> np.ndarray:
+    """``(1, S, S)`` uint8 -> float32 in [0, 1], moved up by the LUNA16 window offset when ``shift``."""
+    x = x_u8.astype(np.float32) / 255.0
+    return np.clip(x + LUNA16_WINDOW_SHIFT, 0.0, 1.0) if shift else x
+
+
 def _masked_bce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy over both heads; targets ``-1`` are ignored. Shapes ``(N, 2)``."""
     mask = targets >= 0
@@ -100,8 +120,14 @@ def fit_member(
     log: Log = print,
     channels: tuple[int, ...] = (16, 32, 64, 128),
     batch_size: int = 32,
+    shift_rows: np.ndarray | None = None,
 ) -> CovidTriageNet:
-    """Train one network. ``x``: ``(N, 1, S, S)`` uint8; ``y``: ``(N, 2)`` in {-1, 0, 1} (HEADS order)."""
+    """Train one network. ``x``: ``(N, 1, S, S)`` uint8; ``y``: ``(N, 2)`` in {-1, 0, 1} (HEADS order).
+
+    ``shift_rows`` ``(N,)`` bool marks slices stored in the LUNA16 PNG window; each is shown half the time
+    in the lung window instead (+:data:`LUNA16_WINDOW_SHIFT`). Otherwise "darker window = normal" is a
+    perfect shortcut, and a normal DICOM series (read in the lung window) looks pathological.
+    """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     aug = _augmenter(seed)
@@ -113,12 +139,13 @@ def fit_member(
     for epoch in range(epochs):
         net.train()
         order = rng.permutation(len(x))
+        shift = np.zeros(len(x), bool) if shift_rows is None else shift_rows & (rng.random(len(x)) < 0.5)
         total, start = 0.0, time.monotonic()
         for b in range(0, len(x), batch_size):
             idx = order[b : b + batch_size]
             if len(idx) < 2:
                 continue
-            batch = torch.stack([torch.as_tensor(aug(torch.from_numpy(x[i].astype(np.float32) / 255.0))) for i in idx])
+            batch = torch.stack([torch.as_tensor(aug(torch.from_numpy(_window(x[i], shift[i])))) for i in idx])
             loss = _masked_bce(net(batch.float()), targets[idx])
             opt.zero_grad()
             loss.backward()
@@ -160,11 +187,11 @@ def youden_threshold(y: np.ndarray, prob: np.ndarray) -> float:
 
 
 def _load_split(
-    seed: int, n_folds: int, cache_dir: Path
+    seed: int, n_folds: int, cache_dir: Path, crop: str = "lung"
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Catalogue, cached arrays, test mask, development rows and their folds: the same for a given seed."""
     table = build_catalogue().table
-    arrays = prepare_arrays(table.path.tolist(), cache_dir)
+    arrays = prepare_arrays(table.path.tolist(), cache_dir, crop=crop)
     keep = ~(table.source.str.startswith("md_").to_numpy() & (arrays["lung_frac"] < MD_MIN_LUNG_FRACTION))
     table, arrays = table[keep].reset_index(drop=True), {k: v[keep] for k, v in arrays.items()}
     is_test = split_test_groups(table, seed=seed)
@@ -180,7 +207,8 @@ def train(
     cache_dir: Path = Path("/tmp/ct_cache"),
     log: Log = print,
 ) -> dict[str, Any]:
-    """Run the whole protocol; write ``ct_triage.pt``, ``config.json``, ``metrics.json`` in ``out_dir``."""
+    """Run the whole protocol; write ``ct_triage.pt``, ``texture_lgbm.json``, ``config.json``, ``metrics.json``
+    in ``out_dir``."""
     torch.set_num_threads(1)
     t0 = time.monotonic()
     table, arrays, is_test, dev, folds = _load_split(seed, n_folds, cache_dir)
@@ -204,8 +232,10 @@ def finalise(
     log: Log = print,
     t0: float | None = None,
 ) -> dict[str, Any]:
-    """From trained fold members: OOF logits, Platt calibration, Youden thresholds, save, measure.
+    """From trained fold members: texture boosters, OOF logits, Platt calibration, stacking, Youden
+    thresholds, save, measure.
 
+    The texture boosters are fitted here (seconds, seeded) so that ``--recalibrate-only`` rebuilds them too.
     Stage 1's threshold is chosen on OOF rows with a known normal/abnormal label; stage 2's on OOF rows
     that are not normal (COVID-19 vs other or unknown pathology), as the cascade applies it. The test
     set is never used to choose anything.
@@ -215,25 +245,42 @@ def finalise(
     t0 = time.monotonic() if t0 is None else t0
     table, arrays, is_test, dev, folds = _load_split(seed, n_folds, cache_dir)
     y = table[["y_abn", "y_covid"]].to_numpy()
+    features = texture_features(arrays["x"])
+    texture = TextureModel()
     oof = np.zeros((len(table), len(HEADS)), np.float32)
+    texture_oof = np.zeros(len(table))
     for k, net in enumerate(members):
-        oof[dev[folds == k]] = predict_logits(net, arrays["x"][dev[folds == k]])
+        rows = dev[folds == k]
+        oof[rows] = predict_logits(net, arrays["x"][rows])
+        texture.fit_fold(features[dev[folds != k]], y[dev[folds != k], 1], seed=seed + k)
+        texture_oof[rows] = texture.raw_score(features[rows], [k])
     scale, bias = fit_platt(oof[dev], y[dev])
-    p_oof = 1.0 / (1.0 + np.exp(-(oof[dev] * np.array(scale) + np.array(bias))))
-    known, stage2 = y[dev, 0] >= 0, y[dev, 0] != 0
+    calibrated = oof[dev] * np.array(scale) + np.array(bias)
+    # each patient weighs the same in the stack (as in the metrics): COVID-CT-MD's 3 patients with ~50 slices
+    # each would otherwise outweigh hundreds of one-slice patients
+    per_patient = 1.0 / table.groupby("group").group.transform("size").to_numpy()[dev]
+    stacker = LogisticRegression(C=1e4).fit(
+        np.stack([calibrated[:, 1], texture_oof[dev]], 1), y[dev, 1], sample_weight=per_patient
+    )
     config = TriageConfig(
         n_members=n_folds,
         platt_scale=scale,
         platt_bias=bias,
         input_size_px=INPUT_SIZE_PX,
-        threshold_abnormal=round(youden_threshold(y[dev, 0][known], p_oof[known, 0]), 4),
-        threshold_covid=round(youden_threshold(y[dev, 1][stage2], p_oof[stage2, 1]), 4),
+        crop="lung",
+        stack_coef=[round(float(c), 6) for c in stacker.coef_[0]],
+        stack_bias=round(float(stacker.intercept_[0]), 6),
     )
+    p_oof = sigmoid(stack_covid(calibrated, texture_oof[dev], config))
+    known, stage2 = y[dev, 0] >= 0, y[dev, 0] != 0
+    config.threshold_abnormal = round(youden_threshold(y[dev, 0][known], p_oof[known, 0]), 4)
+    config.threshold_covid = round(youden_threshold(y[dev, 1][stage2], p_oof[stage2, 1]), 4)
     ensemble = EnsembleNet(members, torch.tensor(scale), torch.tensor(bias)).eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.save({k: v.clone() for k, v in ensemble.state_dict().items()}, out_dir / WEIGHTS_FILE)
+    texture.save(out_dir / TEXTURE_FILE)
     config.save(out_dir / "config.json")
-    metrics = evaluate(table, arrays, is_test, dev, folds, oof, ensemble, members, config, log)
+    metrics = evaluate(table, arrays, is_test, dev, folds, oof, texture_oof, ensemble, members, texture, config, log)
     metrics["training"] = {
         "seed": seed,
         "n_folds": n_folds,
