@@ -122,3 +122,13 @@ def test_similar_cases_share_gene_content() -> None:
     hidden = (cv["chrom"] == rec.chrom).to_numpy()
     assert annotate(res, inner, "GRCh37", exclude_clinvar=hidden)[0].clinvar_path == 0
     assert set(res.gd37.df["source"]) >= {"DECIPHER", "rCNV2 lit", "Dittwald_2013_GD", "UKBB_GD.Owen_2018"}
+
+
+def test_refseq_count_and_renamed_gene_exons() -> None:
+    """Section 3 counts RefSeq genes when given; genes under an old symbol find their exons (SEPN1 -> SELENON)."""
+    from iasante.lag.resources import load_resources
+
+    counted = Annotation(svtype="DUP", size_bp=5 * 10**6, genes=[f"G{i}" for i in range(30)], n_refseq_genes=52)
+    assert _codes(counted)["3C"] == 0.90
+    res = load_resources()
+    assert res.exons38["SEPN1"] is res.exons38["SELENON"]

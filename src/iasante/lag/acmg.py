@@ -5,7 +5,8 @@ Sections 1-3 follow the standard's tables for copy-number loss (Table 1) and gai
 established dominant HI gene (ClinGen HI score 30, DDG2P), as the ClinGen SVI PVS1 decision tree (Abou Tayoun
 et al. 2018, PMID 30192042) does for any LOF-mechanism gene. The shared exon source has no CDS bounds: a 5'
 loss of the first exon and transcription start is presumed coding (2C-1), and a gene of unknown exon structure
-losing >= half its span from one end is presumed to lose coding exons (2C-1/2D-4). Gains score 2C (same gene
+losing >= half its span from one end is presumed to lose coding exons (2C-1/2D-4). Section 3 counts NCBI RefSeq
+protein-coding genes (GRCh38), as the standard does. Gains score 2C (same gene
 content as an established benign gain) besides 2D/2E/2G. Section 4 needs case data; automated proxies are
 used and shown as such: 4O (overlap with common population variation, gnomAD-SV AF >= 1 %), 4L (the CNV
 covers a same-type genomic-disorder locus of a published case series, 0.45 per study), and reported cases
@@ -214,10 +215,12 @@ def _section2_gain(ann: Annotation) -> list[Criterion]:
 
 
 def _section3(ann: Annotation) -> Criterion:
-    n = len(ann.genes)
+    """Protein-coding RefSeq genes wholly or partly included, as the standard counts them (the constraint gene
+    table of :attr:`Annotation.genes` lacks genes without gnomAD metrics; it is the fallback)."""
+    n = ann.n_refseq_genes if ann.n_refseq_genes >= 0 else len(ann.genes)
     cuts = (25, 35) if ann.svtype == "DEL" else (35, 50)
     code, pts = ("3A", 0.0) if n < cuts[0] else ("3B", 0.45) if n < cuts[1] else ("3C", 0.90)
-    return Criterion(code, pts, f"{n} protein-coding gene(s)")
+    return Criterion(code, pts, f"{n} protein-coding RefSeq gene(s)")
 
 
 def _section4(ann: Annotation) -> list[Criterion]:

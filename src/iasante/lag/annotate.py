@@ -52,6 +52,7 @@ class Annotation:
     size_bp: int
     genes: list[str] = field(default_factory=list)
     genes_cut: list[str] = field(default_factory=list)  # genes with a breakpoint inside (partly covered)
+    n_refseq_genes: int = -1  # NCBI RefSeq protein-coding genes hit (GRCh38); -1 where the liftover failed
     ddg2p: list[str] = field(default_factory=list)
     hi_genes: list[GeneHit] = field(default_factory=list)  # HI 3 genes overlapped; LOF genes cut by the CNV
     ts_genes_full: list[str] = field(default_factory=list)  # ClinGen TS 3 genes fully contained
@@ -167,8 +168,10 @@ def annotate_one(
         if cnv:
             _annotate_dosage(res, ann, seen, c37, s37, e37, c38, s38, e38)
             _annotate_clinvar(res, ann, c37, s37, e37, exclude_clinvar, leave_self_out)
-    if c38 is not None and cnv:
-        _annotate_population(res, ann, c38, s38, e38)
+    if c38 is not None:
+        ann.n_refseq_genes = len(res.refseq38.index.overlapping(c38, s38, e38))
+        if cnv:
+            _annotate_population(res, ann, c38, s38, e38)
     return ann
 
 

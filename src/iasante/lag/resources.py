@@ -21,11 +21,11 @@ import pandas as pd
 
 from iasante.core.config import get_settings
 from iasante.core.errors import ConfigError
-from iasante.lag.intervals import IntervalIndex
+from iasante.lag.intervals import IntervalIndex, reciprocal_overlap
 from iasante.lag.io import normalise_chrom
 from iasante.lag.liftover import ChainLifter
 
-CACHE_VERSION = "7"
+CACHE_VERSION = "9"
 # Published genomic-disorder case series / case-control studies (rCNV2 copies, GRCh37): section 4 case evidence.
 GD_STUDIES = (
     "Dittwald_2013_GD",
@@ -41,6 +41,7 @@ _FILES = {
     "clingen": "cnvoyant_pypi/hi_ts_regions.csv",
     "clingen_2026": "clingen/ClinGen_gene_curation_list_GRCh38.2026-02-06.tsv",
     "exons": "cnvoyant_pypi/exons.bed.gz",
+    "refseq_genes": "cnvoyant_pypi/gene_positions.csv",
     "population": "population/CNVoyant_gnomad4.bed.gz",
     "gd_decipher": "syndromes/rCNV2_Decipher_GD.bed.gz",
     "gd_lit_del": "syndromes/rCNV2_lit_GDs.all.DEL.bed.gz",
@@ -83,6 +84,7 @@ class Resources:
     clinvar37: Table  # ClinVar CNVs: svtype, label (1 pathogenic/likely, 0 benign), gene_key (see gene_key_of)
     population38: Table  # gnomAD-SV v4: svtype, af
     exons38: dict[str, tuple[str, str, np.ndarray, np.ndarray]]  # gene -> (chrom, strand, starts, ends)
+    refseq38: Table  # NCBI RefSeq protein-coding genes (CNVoyant gene_positions): gene; the section 3 count
     cyto: dict[str, pd.DataFrame]  # build -> chrom, start, end, band, stain
     lift_37_to_38: ChainLifter
     lift_38_to_37: ChainLifter
@@ -203,6 +205,43 @@ def _update_genes(clingen: pd.DataFrame, path: Path, lifter: ChainLifter) -> pd.
     return pd.concat([clingen, extra.dropna(subset=["chrom"])], ignore_index=True)
 
 
+def _alias_exons(
+    exons: dict[str, tuple[str, str, np.ndarray, np.ndarray]], named: pd.DataFrame, lifter: ChainLifter
+) -> None:
+    """Give genes named by an older symbol (GRCh37 tables, e.g. SEPN1) the exons filed under the current one
+    (SELENON): the exon-source gene whose GRCh38 span overlaps the lifted gene >= 80 % reciprocally."""
+    missing = named[~named["gene"].isin(exons.keys())].drop_duplicates("gene")
+    c, s, e = lifter.lift_intervals(
+        missing["chrom"].to_numpy(object), missing["start"].to_numpy(np.int64), missing["end"].to_numpy(np.int64)
+    )
+    names = np.array(list(exons.keys()), dtype=object)
+    spans = [(v[0], int(min(v[2].min(), v[3].min())), int(v[3].max())) for v in exons.values()]
+    starts, ends = np.array([x[1] for x in spans]), np.array([x[2] for x in spans])
+    index = IntervalIndex(np.array([x[0] for x in spans], dtype=object), starts, ends)
+    for gene, chrom, start, end in zip(missing["gene"], c, s, e, strict=True):
+        if chrom is None:
+            continue
+        rows = index.overlapping(chrom, int(start), int(end))
+        if len(rows):
+            ro = reciprocal_overlap(int(start), int(end), starts[rows], ends[rows])
+            if ro.max() >= 0.8:
+                exons[str(gene)] = exons[str(names[rows[int(np.argmax(ro))]])]
+
+
+def _refseq_genes(path: Path) -> pd.DataFrame:
+    """NCBI protein-coding genes, GRCh38 (1-based inclusive in the file; 0-based half-open here)."""
+    raw = pd.read_csv(path, dtype={"Chromosomes": str}).dropna(subset=["GRCh38_start", "GRCh38_stop"])
+    df = pd.DataFrame(
+        {
+            "chrom": raw["Chromosomes"].map(normalise_chrom),
+            "start": raw["GRCh38_start"].astype(np.int64) - 1,
+            "end": raw["GRCh38_stop"].astype(np.int64),
+            "gene": raw["Symbol"].astype(str),
+        }
+    )
+    return df.dropna(subset=["chrom"])
+
+
 def _build(root: Path, fingerprint: str) -> Resources:
     genes = _bed(root / _FILES["genes"], ["chrom", "start", "end", "id", "gene", "pLI", "LOEUF", "HI"])
     ddg2p = set(_bed(root / _FILES["ddg2p"], ["chrom", "start", "end", "id", "gene"])["gene"])
@@ -278,6 +317,15 @@ def _build(root: Path, fingerprint: str) -> Resources:
             sub["end"].to_numpy(np.int64),
         )
 
+    lift_37_to_38 = ChainLifter(chain)
+    named = pd.concat(
+        [
+            genes[["chrom", "start", "end", "gene"]],
+            cg_genes.reset_index()[["chrom", "start", "end", "name"]].rename(columns={"name": "gene"}),
+        ]
+    )
+    _alias_exons(exons, named, lift_37_to_38)
+
     cyto = {}
     for build, key in (("GRCh37", "cyto37"), ("GRCh38", "cyto38")):
         band = _bed(root / _FILES[key], ["chrom", "start", "end", "band", "stain"])
@@ -290,8 +338,9 @@ def _build(root: Path, fingerprint: str) -> Resources:
         clinvar37=Table.of(clinvar),
         population38=Table.of(pop),
         exons38=exons,
+        refseq38=Table.of(_refseq_genes(root / _FILES["refseq_genes"])),
         cyto=cyto,
-        lift_37_to_38=ChainLifter(chain),
+        lift_37_to_38=lift_37_to_38,
         lift_38_to_37=lift_38_to_37,
         hi_threshold=hi_threshold,
         fingerprint=fingerprint,
