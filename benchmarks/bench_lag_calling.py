@@ -10,9 +10,10 @@ for odd ones, so that load drift on the shared machine does not favour either):
   * accuracy with truvari (DEL+DUP+INV, per type, insertions apart), pooled over patients with 95% bootstrap
     CIs over events;
   * the wall time of every rule (Snakemake ``benchmark:`` files), median over patients.
-The first patient is then re-simulated at ``--scale-coverage`` (default 90x) and both are timed again: the
-slopes between the two coverages give the cost that grows with the data, i.e. the ratio to bwa + delly on a
-whole genome, where fixed start-up costs (Snakemake, Python, R, CNVkit imports) vanish.
+The first ``--scale-patients`` patients (default 2) are then re-simulated at ``--scale-coverage`` (default 90x,
+three times the reads) and both are timed again: the ratios there and the slopes between the two coverages show
+the cost that grows with the data, i.e. the ratio to bwa + delly on a whole genome, where fixed start-up
+costs (Snakemake, Python, R, CNVkit imports) vanish.
 
 Usage: ``.venv/bin/python benchmarks/bench_lag_calling.py [--patients 4] [--seed 300]``; writes
 ``bench-results/lag_calling/{summary,params,per_case}.json`` and ``log.txt``.
@@ -121,52 +122,71 @@ def _bootstrap(values: list[int], rng: np.random.Generator, n: int = 2000) -> li
     return [round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4)]
 
 
-def _marginal_costs(reference: Path, args: argparse.Namespace, first: dict) -> dict[str, float | None]:
-    """Cost that grows with the data, from the first patient re-simulated at ``--scale-coverage``.
+def _scale_pair(reference: Path, args: argparse.Namespace, case: dict, workflow_first: bool) -> dict[str, float]:
+    """One patient re-simulated at ``--scale-coverage`` and timed again (baseline and workflow).
 
     Why: on 1 Mb, fixed costs (Snakemake, tool and Python start-up) dominate; on a 30x genome only the cost
-    that grows with the reads matters, so the ratio to bwa + delly at scale is the ratio of the slopes.
+    that grows with the reads matters: the ratio at the higher coverage and the ratio of the slopes between
+    the two coverages show it.
     """
-    sample = f"{first['sample']}x{args.scale_coverage:g}"
+    sample = f"{case['sample']}x{args.scale_coverage:g}"
     sim = simulate_patient(
         reference,
         args.work / sample,
         sample,
         COUNTS,
         coverage=args.scale_coverage,
-        simulator=first["simulator"],
-        seed=first["seed"],
+        simulator=case["simulator"],
+        seed=case["seed"],
     )
     r1, r2 = (Path(p) for p in sim["fastq"])  # type: ignore[union-attr]
-    base, flow = _timed_pair(reference, r1, r2, args.work, sample, args.cores, workflow_first=False)
+    base, flow = _timed_pair(reference, r1, r2, args.work, sample, args.cores, workflow_first)
     d_cov = args.scale_coverage - args.coverage
-    slopes = {
-        "workflow_cpu": (flow["cpu_s"] - first["workflow_cpu_s"]) / d_cov,
-        "baseline_cpu": (base["cpu_s"] - first["baseline_cpu_s"]) / d_cov,
-        "workflow_wall": (flow["wall_s"] - first["workflow_wall_s"]) / d_cov,
-        "baseline_wall": (base["wall_s"] - first["baseline_wall_s"]) / d_cov,
+    return {
+        "sample": sample,
+        "workflow_first": workflow_first,
+        "workflow_wall_s": round(flow["wall_s"], 1),
+        "workflow_cpu_s": round(flow["cpu_s"], 1),
+        "baseline_wall_s": round(base["wall_s"], 1),
+        "baseline_cpu_s": round(base["cpu_s"], 1),
+        "ratio_wall": round(flow["wall_s"] / base["wall_s"], 3),
+        "ratio_cpu": round(flow["cpu_s"] / base["cpu_s"], 3),
+        "workflow_cpu_slope": (flow["cpu_s"] - case["workflow_cpu_s"]) / d_cov,
+        "baseline_cpu_slope": (base["cpu_s"] - case["baseline_cpu_s"]) / d_cov,
+        "workflow_wall_slope": (flow["wall_s"] - case["workflow_wall_s"]) / d_cov,
+        "baseline_wall_slope": (base["wall_s"] - case["baseline_wall_s"]) / d_cov,
+        "workflow_peak_rss_mb": flow["peak_rss_mb"],
+        "rules": flow["rules"],
     }
-    fixed = first["workflow_cpu_s"] - slopes["workflow_cpu"] * args.coverage
+
+
+def _scale_summary(pairs: list[dict], args: argparse.Namespace) -> dict[str, object]:
+    """Medians over the scale pairs: ratios at the higher coverage, slopes (s per x per Mb), projections."""
+
+    def median(key: str) -> float:
+        return float(np.median([pair[key] for pair in pairs]))
+
+    wf_cpu, base_cpu, wf_wall, base_wall = (
+        median(f"{who}_{what}_slope")
+        for who, what in (("workflow", "cpu"), ("baseline", "cpu"), ("workflow", "wall"), ("baseline", "wall"))
+    )
+    per_genome = 30 * HUMAN_GENOME_MB / 3600  # hours per (s per x per Mb) for a 30x human genome
     return {
         "scale_coverage": args.scale_coverage,
-        "scale_workflow_wall_s": round(flow["wall_s"], 1),
-        "scale_workflow_cpu_s": round(flow["cpu_s"], 1),
-        "scale_baseline_wall_s": round(base["wall_s"], 1),
-        "scale_baseline_cpu_s": round(base["cpu_s"], 1),
-        "scale_ratio_wall": round(flow["wall_s"] / base["wall_s"], 2),
-        "scale_ratio_cpu": round(flow["cpu_s"] / base["cpu_s"], 2),
-        "workflow_cpu_s_per_x_per_mb": round(slopes["workflow_cpu"], 3),
-        "baseline_cpu_s_per_x_per_mb": round(slopes["baseline_cpu"], 3),
-        "workflow_wall_s_per_x_per_mb": round(slopes["workflow_wall"], 3),
-        "baseline_wall_s_per_x_per_mb": round(slopes["baseline_wall"], 3),
-        "workflow_fixed_cpu_s": round(fixed, 1),
-        "ratio_at_scale_cpu_marginal": _ratio(slopes["workflow_cpu"], slopes["baseline_cpu"]),
-        "ratio_at_scale_wall_marginal": _ratio(slopes["workflow_wall"], slopes["baseline_wall"]),
-        "projected_30x_human_cpu_hours_marginal": round(slopes["workflow_cpu"] * 30 * HUMAN_GENOME_MB / 3600, 1),
-        "projected_30x_human_wall_hours_2cores_marginal": round(
-            slopes["workflow_wall"] * 30 * HUMAN_GENOME_MB / 3600, 1
-        ),
-        "scale_workflow_peak_rss_mb": flow["peak_rss_mb"],
+        "scale_pairs": [{k: v for k, v in pair.items() if k != "rules"} for pair in pairs],
+        "scale_ratio_wall_median": round(median("ratio_wall"), 2),
+        "scale_ratio_cpu_median": round(median("ratio_cpu"), 2),
+        "workflow_cpu_s_per_x_per_mb": round(wf_cpu, 3),
+        "baseline_cpu_s_per_x_per_mb": round(base_cpu, 3),
+        "workflow_wall_s_per_x_per_mb": round(wf_wall, 3),
+        "baseline_wall_s_per_x_per_mb": round(base_wall, 3),
+        "ratio_at_scale_cpu_marginal": _ratio(wf_cpu, base_cpu),
+        "ratio_at_scale_wall_marginal": _ratio(wf_wall, base_wall),
+        "projected_30x_human_cpu_hours_marginal": round(wf_cpu * per_genome, 1),
+        "projected_30x_human_wall_hours_2cores_marginal": round(wf_wall * per_genome, 1),
+        "projected_30x_human_baseline_wall_hours_2cores_marginal": round(base_wall * per_genome, 1),
+        "scale_workflow_peak_rss_mb": max(pair["workflow_peak_rss_mb"] for pair in pairs),
+        "scale_rules": _rule_profile(pairs),
     }
 
 
@@ -193,6 +213,7 @@ def main() -> None:
     parser.add_argument("--coverage", type=float, default=30.0)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--scale-coverage", type=float, default=90.0, help="second coverage (0 = skip)")
+    parser.add_argument("--scale-patients", type=int, default=2, help="patients re-run at --scale-coverage")
     parser.add_argument("--work", type=Path, default=Path("/tmp/lag_calling_bench"))
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "lag_calling")
     args = parser.parse_args()
@@ -242,7 +263,13 @@ def main() -> None:
             json.dumps({k: v for k, v in case.items() if k not in {"scores", "qc", "rules"}})
             + f" DEL_DUP_INV={scores.get('DEL_DUP_INV')}",
         )
-    scale = _marginal_costs(reference, args, cases[0]) if args.scale_coverage else {}
+    pairs = [
+        _scale_pair(reference, args, case, workflow_first=index % 2 == 1)
+        for index, case in enumerate(cases[: args.scale_patients] if args.scale_coverage else [])
+    ]
+    for pair in pairs:
+        _log(log, json.dumps({k: v for k, v in pair.items() if k != "rules"}))
+    scale = _scale_summary(pairs, args) if pairs else {}
     rng = np.random.default_rng(args.seed)
     walls = np.array([c["workflow_wall_s"] for c in cases])
     base_walls = np.array([c["baseline_wall_s"] for c in cases])
