@@ -44,7 +44,7 @@ def _naive_seconds(clf: ChromosomeClassifier, image: np.ndarray) -> float:
     start = time.perf_counter()
     result = analyze_metaphase(image, clf)
     single = ChromosomeClassifier(tta=False, batch_size=1)
-    single.net_, single.meta_ = clf.net_, clf.meta_
+    single.nets_, single.meta_ = clf.nets_, clf.meta_
     for segment in result.segments:
         single.predict_images([segment.crop], dark_on_light=False)
     return time.perf_counter() - start

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from iasante.karyotype.assign import assign_classes, iscn_numerical
+from iasante.karyotype.assign import assign_karyotype, iscn_numerical
 from iasante.karyotype.io import CLASSES
 
 
@@ -19,9 +19,13 @@ def _normal(sex: tuple[str, ...] = ("X", "Y")) -> list[int]:
     return [k for k in range(22) for _ in range(2)] + [CLASSES.index(s) for s in sex]
 
 
+def _iscn(proba: np.ndarray, other: np.ndarray | None = None) -> str:
+    return assign_karyotype(proba, other).iscn
+
+
 def test_normal_cell_is_kept() -> None:
-    labels = assign_classes(_cell(_normal()))
-    assert iscn_numerical([CLASSES[k] for k in labels]) == "46,XY"
+    result = assign_karyotype(_cell(_normal()))
+    assert result.iscn == "46,XY" and (result.labels >= 0).all() and result.runner_up_margin > 0
 
 
 def test_weak_third_copy_is_moved_to_the_missing_class() -> None:
@@ -31,22 +35,44 @@ def test_weak_third_copy_is_moved_to_the_missing_class() -> None:
     proba[wrong] = 0.01 / 22
     proba[wrong, CLASSES.index("21")], proba[wrong, CLASSES.index("22")] = 0.6, 0.39
     assert int(np.argmax(proba[wrong])) == CLASSES.index("21")
-    labels = assign_classes(proba)
-    assert labels[wrong] == CLASSES.index("22")
-    assert iscn_numerical([CLASSES[k] for k in labels]) == "46,XX"
+    result = assign_karyotype(proba)
+    assert result.labels[wrong] == CLASSES.index("22") and result.iscn == "46,XX"
+
+
+def test_misnamed_pair_does_not_invent_a_trisomy_and_a_monosomy() -> None:
+    """Two confident errors (a 13 called 15, a 15 called 14) keep 46 chromosomes: one change at most."""
+    truth = _normal()
+    proba = _cell(truth, confidence=0.97)
+    for index, (src, dst) in enumerate(((12, 14), (14, 13))):
+        row = truth.index(src) + index
+        proba[row] = 0.01 / 22
+        proba[row, dst], proba[row, src] = 0.8, 0.19
+    assert _iscn(proba) == "46,XY"
 
 
 def test_strong_trisomy_is_kept() -> None:
-    labels = assign_classes(_cell(_normal() + [CLASSES.index("21")], confidence=0.99))
-    assert iscn_numerical([CLASSES[k] for k in labels]) == "47,XY,+21"
+    assert _iscn(_cell(_normal() + [CLASSES.index("21")], confidence=0.99)) == "47,XY,+21"
+
+
+def test_sex_aneuploidies_are_found() -> None:
+    assert _iscn(_cell(_normal(("X", "X", "Y")), confidence=0.99)) == "47,XXY"
+    assert _iscn(_cell(_normal(("X",)), confidence=0.99)) == "45,X"
 
 
 def test_debris_is_discarded() -> None:
     proba = _cell(_normal() + [0])
     other = np.zeros(len(proba))
     other[-1] = 0.999
-    labels = assign_classes(proba, other)
-    assert labels[-1] == -1 and iscn_numerical([CLASSES[k] for k in labels if k >= 0]) == "46,XY"
+    result = assign_karyotype(proba, other)
+    assert result.labels[-1] == -1 and result.iscn == "46,XY"
+
+
+def test_hidden_autosome_is_an_empty_slot_not_a_monosomy() -> None:
+    """One chromosome 3 missing (hidden under a neighbour): an empty slot is cheaper than calling 45,-3."""
+    cell = _normal()
+    cell.remove(2)
+    result = assign_karyotype(_cell(cell))
+    assert result.iscn == "46,XY" and result.counts[2] == 2
 
 
 @pytest.mark.parametrize(

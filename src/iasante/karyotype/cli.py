@@ -76,13 +76,18 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed (split, initialisation, augmentation).")] = 0,
     epochs: Annotated[int, typer.Option(min=1, help="CNN training epochs.")] = 30,
     out: Annotated[Path | None, typer.Option(help="Weights folder (default: the package's weights/).")] = None,
+    members: Annotated[int, typer.Option(min=1, help="Networks in the ensemble (seeds seed, seed+100, ...).")] = 2,
 ) -> None:
     """Reproduce the committed weights from BioImLab (seeded, CPU); measure single-chromosome metrics."""
     from iasante.karyotype.model import WEIGHTS_DIR
     from iasante.karyotype.train import run_training
 
     metrics = run_training(
-        out or WEIGHTS_DIR, epochs=epochs, random_state=seed, log=lambda line: typer.echo(line, err=True)
+        out or WEIGHTS_DIR,
+        epochs=epochs,
+        random_state=seed,
+        members=members,
+        log=lambda line: typer.echo(line, err=True),
     )
     typer.echo(json.dumps({k: metrics[k] for k in ("val", "test")}, indent=2))
 
@@ -104,5 +109,6 @@ def evaluate(
 
 
 add_status_command(app, "karyotype")
-add_demo_command(app, "karyotype", [Role.biologist],
-                 "Analyse the shipped demo metaphase into the database (idempotent).")
+add_demo_command(
+    app, "karyotype", [Role.biologist], "Analyse the shipped demo metaphase into the database (idempotent)."
+)

@@ -19,7 +19,8 @@ from iasante.karyotype.synth import KARYOTYPES, Metaphase, expected_counts, synt
 ERRORS_PER_METAPHASE_LIMIT = 10
 
 
-def _allowed(karyotype: str, is_male: bool) -> bool:
+def allowed_karyotype(karyotype: str, is_male: bool) -> bool:
+    """Whether a karyotype change fits the cell's sex (no 47,XXY from a female cell, no 47,XXX from a male)."""
     return not ((karyotype in ("47,XYY", "47,XXY") and not is_male) or (karyotype == "47,XXX" and is_male))
 
 
@@ -103,7 +104,7 @@ def evaluate_metaphases(
     for cell in cells:
         is_male = bool((table.loc[table["cell"] == cell, "chromosome"] == "Y").any())
         for _ in range(per_cell):
-            while not _allowed(names[turn % len(names)], is_male):
+            while not allowed_karyotype(names[turn % len(names)], is_male):
                 turn += 1
             karyotype = names[turn % len(names)]
             turn += 1

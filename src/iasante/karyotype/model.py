@@ -18,6 +18,7 @@ from torch import nn
 from iasante.core.errors import ModelNotReadyError
 from iasante.karyotype.io import CLASSES
 from iasante.karyotype.preprocess import CANVAS_HW, align_chromosome, wrap_deg
+from iasante.karyotype.splitting import CHOOSER_FILE, SplitChooser
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS_FILE = "chromosome_net.pt"
@@ -82,13 +83,17 @@ class Prediction:
 class ChromosomeClassifier:
     """Classify single chromosomes and find the angle that makes them upright (p-arm up).
 
+    The weights may hold several networks (an ensemble of seeds); their probabilities are averaged.
+
     Args:
-        tta: also score each crop rotated by 180 degrees (two passes, polarity-consistent average).
+        tta: also score each crop rotated by 180 degrees (two passes per network, polarity-consistent average).
         batch_size: crops per forward pass.
 
     Attributes:
-        net_: the loaded :class:`ChromosomeNet` (eval mode), set by :meth:`load` or by training.
+        nets_: the loaded :class:`ChromosomeNet` ensemble members (eval mode), set by :meth:`load`.
         meta_: training metadata stored with the weights.
+        split_chooser_: the :class:`SplitChooser` that decides cuts of touching objects in metaphases (None
+            when the weights folder has none).
 
     Examples:
         >>> clf = ChromosomeClassifier().load()  # doctest: +SKIP
@@ -106,16 +111,20 @@ class ChromosomeClassifier:
         if not path.is_file():
             raise ModelNotReadyError(f"karyotype weights missing at {path}: run `iasante karyotype train`")
         blob = torch.load(path, map_location="cpu", weights_only=False)
-        net = ChromosomeNet(**blob["config"])
-        net.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
-        self.net_ = net.eval()
+        self.nets_: list[ChromosomeNet] = []
+        for state in blob.get("state_dicts") or [blob["state_dict"]]:
+            net = ChromosomeNet(**blob["config"])
+            net.load_state_dict({k: v.float() for k, v in state.items()})
+            self.nets_.append(net.eval())
         self.meta_: dict[str, Any] = blob.get("meta", {})
+        chooser_dir = weights_dir or WEIGHTS_DIR
+        self.split_chooser_ = SplitChooser.load(chooser_dir) if (chooser_dir / CHOOSER_FILE).is_file() else None
         return self
 
-    def _check(self) -> ChromosomeNet:
-        if not hasattr(self, "net_"):
+    def _check(self) -> list[ChromosomeNet]:
+        if not hasattr(self, "nets_"):
             raise ModelNotReadyError("karyotype classifier not loaded: call load() first")
-        return self.net_
+        return self.nets_
 
     @torch.no_grad()
     def predict_canvases(self, canvases: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -128,18 +137,20 @@ class ChromosomeClassifier:
             proba: (N, 24) class probabilities given a single chromosome; p_up: (N,) probability that the
             p-arm is at the top; p_other: (N,) probability that the crop is not one whole chromosome.
         """
-        net = self._check()
+        nets = self._check()
         probas, ups = [], []
         for start in range(0, len(canvases), self.batch_size):
             x = torch.from_numpy(np.ascontiguousarray(canvases[start : start + self.batch_size]))[:, None].float()
-            logits, pol = net(x)
-            proba, p_up = logits.softmax(1), torch.sigmoid(pol)
-            if self.tta:
-                logits_r, pol_r = net(torch.flip(x, dims=(2, 3)))
-                proba = 0.5 * (proba + logits_r.softmax(1))
-                p_up = 0.5 * (p_up + 1.0 - torch.sigmoid(pol_r))
-            probas.append(proba.numpy())
-            ups.append(p_up.numpy())
+            proba, p_up = torch.zeros(()), torch.zeros(())
+            for net in nets:
+                logits, pol = net(x)
+                proba, p_up = proba + logits.softmax(1), p_up + torch.sigmoid(pol)
+                if self.tta:
+                    logits_r, pol_r = net(torch.flip(x, dims=(2, 3)))
+                    proba, p_up = proba + logits_r.softmax(1), p_up + 1.0 - torch.sigmoid(pol_r)
+            passes = len(nets) * (2 if self.tta else 1)
+            probas.append((proba / passes).numpy())
+            ups.append((p_up / passes).numpy())
         if not probas:
             return np.zeros((0, len(CLASSES)), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32)
         full = np.concatenate(probas)
@@ -168,12 +179,12 @@ class ChromosomeClassifier:
         return [p.chromosome for p in self.predict_images(images)]
 
 
-def save_weights(net: ChromosomeNet, config: dict[str, Any], meta: dict[str, Any], weights_dir: Path) -> Path:
-    """Write half-precision weights plus metadata (``chromosome_net.pt`` and ``chromosome_net.json``)."""
+def save_weights(nets: list[ChromosomeNet], config: dict[str, Any], meta: dict[str, Any], weights_dir: Path) -> Path:
+    """Write half-precision weights of the ensemble plus metadata (``chromosome_net.pt``, ``.json``)."""
     weights_dir.mkdir(parents=True, exist_ok=True)
     path = weights_dir / WEIGHTS_FILE
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}
-    torch.save({"config": config, "state_dict": state, "meta": meta}, path)
+    states = [{k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()} for net in nets]
+    torch.save({"config": config, "state_dicts": states, "meta": meta}, path)
     (weights_dir / "chromosome_net.json").write_text(json.dumps(meta, indent=2) + "\n")
     return path
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from iasante.karyotype.assign import assign_classes, iscn_numerical
+from iasante.karyotype.assign import assign_karyotype
 from iasante.karyotype.io import CLASSES
 from iasante.karyotype.model import ChromosomeClassifier
 from iasante.karyotype.preprocess import (
@@ -18,39 +18,10 @@ from iasante.karyotype.preprocess import (
     wrap_deg,
 )
 from iasante.karyotype.segment import Segment, find_segments, neck_split, split_candidates
+from iasante.karyotype.splitting import Piece, is_doubtful, reading_features
 
 DEFAULT_REFERENCE_AREA_PX = 530.0
 """Median chromosome area (pixels) of the training cells, used when the weights do not record it."""
-CLASS_RELATIVE_AREA = (
-    1.872,
-    1.864,
-    1.571,
-    1.476,
-    1.412,
-    1.338,
-    1.234,
-    1.111,
-    1.017,
-    1.021,
-    1.009,
-    1.019,
-    0.86,
-    0.794,
-    0.767,
-    0.654,
-    0.618,
-    0.637,
-    0.438,
-    0.495,
-    0.361,
-    0.374,
-    1.15,
-    0.492,
-)
-"""Median area of each class (1..22, X, Y) over its cell's median chromosome area, BioImLab training cells
-(the 90th percentile is only ~1.1x the median)."""
-OVERSIZE_RATIO = 1.4
-"""An object over this multiple of its assigned class's expected area is re-examined as touching chromosomes."""
 
 
 @dataclass
@@ -98,7 +69,15 @@ class KaryotypeResult:
 _Scores = dict[int, tuple[Segment, np.ndarray, float, float, float]]
 
 
-def _score(
+def metaphase_scale(clf: ChromosomeClassifier, median_area_px: float) -> float:
+    """Canvas scale that brings a spread's median object area to the training cells' (0 = unknown: no change)."""
+    reference = float(getattr(clf, "meta_", {}).get("reference_area_px", DEFAULT_REFERENCE_AREA_PX))
+    if median_area_px <= 0:
+        return CANVAS_SCALE
+    return CANVAS_SCALE * float(np.clip(np.sqrt(reference / median_area_px), 0.6, 1.6))
+
+
+def score_segments(
     clf: ChromosomeClassifier, segments: list[Segment], scale: float, cache: _Scores | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Network outputs per segment: proba (N, 24), p_up (N,), p_other (N,), alignment rotation rho (N,).
@@ -125,98 +104,46 @@ def _score(
     )
 
 
-def _quality(clf: ChromosomeClassifier, parts: list[Segment], scale: float, cache: _Scores) -> float:
-    """Mean log-probability that each part is one whole chromosome of a definite class."""
-    proba, _, p_other, _ = _score(clf, parts, scale, cache)
-    return float(np.mean(np.log(np.clip(1.0 - p_other, 1e-6, 1.0)) + np.log(np.clip(proba.max(1), 1e-6, 1.0))))
+def _read_objects(clf: ChromosomeClassifier, segments: list[Segment], scale: float, cache: _Scores) -> list[Segment]:
+    """Keep each object whole or cut it into touching chromosomes, whichever reading the chooser prefers.
 
-
-def _resolve_touching(
-    clf: ChromosomeClassifier,
-    segments: list[Segment],
-    p_other: np.ndarray,
-    scale: float,
-    cache: _Scores,
-    threshold: float = 0.1,
-    margin: float = 0.2,
-    depth: int = 2,
-    neck_tolerance: float = 0.7,
-) -> list[Segment]:
-    """Split objects that are touching chromosomes.
-
-    First geometry: a neck much narrower than the object (:func:`neck_split`), kept unless the pieces look
-    much less like whole chromosomes than the object (``neck_tolerance`` nats: a sharply bent or constricted
-    chromosome cut in two gives poor pieces), and applied again to the pieces (chains of three). Then, for
-    objects the network doubts (``p_other > threshold``), the watershed cut whose pieces look most like
-    whole, confidently classified chromosomes, if it beats the unsplit object's quality by ``margin`` (nats).
+    Only doubtful objects (:func:`is_doubtful`) are offered cuts: a neck cut and the watershed cuts. Without
+    a chooser in the weights, objects stay whole.
     """
+    chooser = getattr(clf, "split_chooser_", None)
+    if chooser is None or not segments:
+        return segments
+    proba, _, p_other, _ = score_segments(clf, segments, scale, cache)
+    median_area = float(np.median([s.area_px for s in segments]))
+    cuts: list[list[tuple[list[Segment], bool]]] = []
+    for seg, pr, po in zip(segments, proba, p_other, strict=True):
+        options: list[tuple[list[Segment], bool]] = []
+        if is_doubtful(Piece(seg.area_px / median_area, pr, float(po))):
+            neck = neck_split(seg)
+            options = ([(neck, True)] if neck is not None else []) + [(c, False) for c in split_candidates(seg)]
+        cuts.append(options)
+    score_segments(clf, [piece for options in cuts for parts, _ in options for piece in parts], scale, cache)
     out: list[Segment] = []
-    for seg, other in zip(segments, p_other, strict=True):
-        pieces = neck_split(seg) if depth > 0 else None
-        if (
-            pieces is not None
-            and _quality(clf, pieces, scale, cache) >= _quality(clf, [seg], scale, cache) - neck_tolerance
-        ):
-            out += _resolve_touching(
-                clf,
-                pieces,
-                _score(clf, pieces, scale, cache)[2],
-                scale,
-                cache,
-                threshold,
-                margin,
-                depth - 1,
-                neck_tolerance,
-            )
-            continue
-        best = [seg]
-        if other > threshold:
-            best_quality = _quality(clf, [seg], scale, cache)
-            for parts in split_candidates(seg):
-                quality = _quality(clf, parts, scale, cache)
-                if quality > best_quality + margin:
-                    best, best_quality = parts, quality
-        out += best
+    for seg, options in zip(segments, cuts, strict=True):
+        readings = [([seg], False), *options]
+        whole = _piece(seg, median_area, cache)
+        features = [
+            reading_features([_piece(p, median_area, cache) for p in parts], whole, neck) for parts, neck in readings
+        ]
+        out += readings[chooser.choose(features)][0]
     return out
 
 
-def _split_oversized(
-    clf: ChromosomeClassifier,
-    segments: list[Segment],
-    labels: np.ndarray,
-    scale: float,
-    cache: _Scores,
-    tolerance: float = 1.0,
-) -> list[Segment] | None:
-    """Second look at objects far larger than the class they were given (two chromosomes touching along a
-    wide contact, which the network may name confidently). The best watershed cut is kept unless its pieces
-    look much worse (``tolerance`` nats) than the whole. Returns the new segment list, or None if unchanged.
-    """
-    median_area = float(np.median([s.area_px for s in segments])) if segments else 0.0
-    out: list[Segment] = []
-    changed = False
-    for seg, k in zip(segments, labels, strict=True):
-        if k < 0 or seg.area_px <= OVERSIZE_RATIO * CLASS_RELATIVE_AREA[int(k)] * median_area:
-            out.append(seg)
-            continue
-        floor = _quality(clf, [seg], scale, cache) - tolerance
-        scored = [(_quality(clf, parts, scale, cache), parts) for parts in split_candidates(seg)]
-        best = max(scored, key=lambda item: item[0], default=None)
-        if best is not None and best[0] >= floor:
-            out += best[1]
-            changed = True
-        else:
-            out.append(seg)
-    return out if changed else None
+def _piece(segment: Segment, median_area: float, cache: _Scores) -> Piece:
+    _, proba, _, p_other, _ = cache[id(segment)]
+    return Piece(segment.area_px / median_area, proba, p_other)
 
 
 def analyze_metaphase(
     image: np.ndarray,
     clf: ChromosomeClassifier,
     dark_on_light: bool | None = None,
-    extra_copy_cost: float = 3.0,
-    discard_cost: float = 3.0,
-    split_threshold: float = 0.1,
+    assign_options: dict[str, float] | None = None,
 ) -> KaryotypeResult:
     """Karyotype one metaphase.
 
@@ -224,26 +151,18 @@ def analyze_metaphase(
         image: (H, W) uint8 metaphase, bright-on-dark (Q-banding, fluorescence) or dark-on-light (G-banding).
         clf: loaded chromosome classifier.
         dark_on_light: polarity; detected from the background when None.
-        extra_copy_cost: Hungarian cost of a third autosome copy (see :func:`assign_classes`).
-        discard_cost: Hungarian cost of dropping an object as debris.
-        split_threshold: objects whose "other" probability exceeds this are tried for a watershed split.
+        assign_options: prior and slot costs for :func:`iasante.karyotype.assign.assign_karyotype`.
     """
     dol = is_dark_on_light(image) if dark_on_light is None else dark_on_light
     img = to_bright_on_dark(image, dol)
     segments = find_segments(img)
-    reference = float(getattr(clf, "meta_", {}).get("reference_area_px", DEFAULT_REFERENCE_AREA_PX))
-    median_area = float(np.median([s.area_px for s in segments])) if segments else reference
-    scale = CANVAS_SCALE * float(np.clip(np.sqrt(reference / max(median_area, 1.0)), 0.6, 1.6))
+    median_area = float(np.median([s.area_px for s in segments])) if segments else 0.0
+    scale = metaphase_scale(clf, median_area)
     cache: _Scores = {}
-    _, _, p_other, _ = _score(clf, segments, scale, cache)
-    segments = _resolve_touching(clf, segments, p_other, scale, cache, split_threshold)
-    proba, p_up, p_other, rho = _score(clf, segments, scale, cache)
-    labels = assign_classes(proba, p_other, extra_copy_cost=extra_copy_cost, discard_cost=discard_cost)
-    resized = _split_oversized(clf, segments, labels, scale, cache)
-    if resized is not None:
-        segments = resized
-        proba, p_up, p_other, rho = _score(clf, segments, scale, cache)
-        labels = assign_classes(proba, p_other, extra_copy_cost=extra_copy_cost, discard_cost=discard_cost)
+    segments = _read_objects(clf, segments, scale, cache)
+    proba, p_up, p_other, rho = score_segments(clf, segments, scale, cache)
+    cell = assign_karyotype(proba, p_other, **(assign_options or {}))
+    labels = cell.labels
     records = []
     for i, seg in enumerate(segments):
         k = int(labels[i])
@@ -261,5 +180,4 @@ def analyze_metaphase(
                 p_other=round(float(p_other[i]), 4),
             )
         )
-    iscn = iscn_numerical([r.chromosome for r in records if r.chromosome is not None])
-    return KaryotypeResult(iscn, dol, (int(image.shape[0]), int(image.shape[1])), records, segments)
+    return KaryotypeResult(cell.iscn, dol, (int(image.shape[0]), int(image.shape[1])), records, segments)

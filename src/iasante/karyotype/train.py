@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from iasante.karyotype.evaluate import allowed_karyotype, make_cell_metaphase
 from iasante.karyotype.io import CLASSES, load_labels, read_gray
 from iasante.karyotype.metrics import ANGLE_TOLERANCE_DEG, angle_error_deg, summarise
 from iasante.karyotype.model import (
@@ -29,12 +30,16 @@ from iasante.karyotype.model import (
     save_weights,
     update_meta,
 )
+from iasante.karyotype.pipeline import metaphase_scale, score_segments
 from iasante.karyotype.preprocess import align_chromosome, rotate, to_bright_on_dark, wrap_deg
-from iasante.karyotype.segment import find_segments
-from iasante.karyotype.synth import junk_examples, synthesize_metaphase, upright_source
+from iasante.karyotype.segment import Segment, find_segments, neck_split, split_candidates
+from iasante.karyotype.splitting import Piece, SplitChooser, is_doubtful, reading_features
+from iasante.karyotype.synth import KARYOTYPES, Metaphase, junk_examples, synthesize_metaphase, upright_source
 from iasante.karyotype.tilt import raw_frame_study
 
 CACHE_DIR = Path("/tmp/karyotype_cache")
+MEMBER_SEED_STEP = 100
+"""Ensemble member m is initialised and augmented with seed ``random_state + 100 m`` (fine-tuning: + 1)."""
 
 
 def split_cells(cells: np.ndarray, n_test: int = 20, n_val: int = 10, random_state: int = 0) -> dict[str, list[int]]:
@@ -231,9 +236,13 @@ def run_training(
     random_state: int = 0,
     n_junk: int = 600,
     finetune_epochs: int = 15,
+    members: int = 2,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Train on the train cells, evaluate on the held-out test cells, write weights + metrics JSON."""
+    """Train the ensemble and the split chooser on the train cells; measure on val/test; write weights + metrics.
+
+    Member m uses seed ``random_state + 100 m``; the cell split always uses ``random_state``.
+    """
     torch.set_num_threads(1)
     table = load_labels()
     canvases, sources = build_canvases(table)
@@ -246,23 +255,102 @@ def run_training(
     )
     x = np.concatenate([canvases[train_mask], junk])
     y = np.concatenate([table["y"].to_numpy()[train_mask], np.full(len(junk), len(CLASSES))])
-    net = fit_net(x, y, epochs=epochs, random_state=random_state, log=log)
-    if finetune_epochs:
-        log(f"fine-tuning {finetune_epochs} epochs at a lower learning rate")
-        net = fit_net(x, y, epochs=finetune_epochs, lr=5e-4, random_state=random_state + 1, log=log, net=net)
+    nets = []
+    for member in range(members):
+        seed = random_state + MEMBER_SEED_STEP * member
+        log(f"ensemble member {member + 1}/{members} (seed {seed})")
+        net = fit_net(x, y, epochs=epochs, random_state=seed, log=log)
+        if finetune_epochs:
+            log(f"fine-tuning {finetune_epochs} epochs at a lower learning rate")
+            net = fit_net(x, y, epochs=finetune_epochs, lr=5e-4, random_state=seed + 1, log=log, net=net)
+        nets.append(net)
     config: dict[str, Any] = {}
     meta = {
         "reference_area_px": reference_area_px(table, sources, split["train"], random_state),
-        "version": "1.0.0",
+        "version": "1.1.0",
         "epochs": epochs,
+        "members": members,
+        "member_seeds": [random_state + MEMBER_SEED_STEP * m for m in range(members)],
         "random_state": random_state,
         "n_junk": n_junk,
         "finetune_epochs": finetune_epochs,
         "split": split,
         "torch": torch.__version__,
     }
-    save_weights(net, config, meta, out_dir)
-    return record_metrics(out_dir, table, split, random_state, log)
+    save_weights(nets, config, meta, out_dir)
+    chooser_rows = fit_split_chooser(out_dir, table, sources, split["train"], random_state, log=log)
+    return {**record_metrics(out_dir, table, split, random_state, log), "split_chooser_readings": chooser_rows}
+
+
+def _reading_is_right(meta: Metaphase, parts: list[Segment], truth_ids: set[int]) -> bool:
+    """Every part matches a different true chromosome (IoU >= 0.5) and together they are all of ``truth_ids``."""
+    matched = set()
+    for part in parts:
+        r0, c0, r1, c1 = part.box
+        ids, inter = np.unique(meta.instances[r0:r1, c0:c1][part.mask], return_counts=True)
+        for k, n in zip(ids, inter, strict=True):
+            if k and n / ((meta.instances == k).sum() + part.area_px - n) >= 0.5:
+                matched.add(int(k))
+    return len(parts) == len(truth_ids) and matched == truth_ids
+
+
+def split_training_data(
+    clf: ChromosomeClassifier, table: pd.DataFrame, sources: list[np.ndarray], cells: list[int], random_state: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reading features (N, 12) and whether each reading is right (N,), from one synthetic spread per cell.
+
+    The spreads cycle through the evaluation karyotypes and polarities; an object's truth is the set of true
+    chromosomes with at least 30% of their pixels inside it.
+    """
+    rng = np.random.default_rng(random_state + 7)
+    names = list(KARYOTYPES)
+    features: list[list[float]] = []
+    right: list[bool] = []
+    for turn, cell in enumerate(cells):
+        is_male = bool((table.loc[table["cell"] == cell, "chromosome"] == "Y").any())
+        karyotype = next(k for k in names[turn % len(names) :] + names if allowed_karyotype(k, is_male))
+        meta, _ = make_cell_metaphase(table, sources, cell, karyotype, rng, dark_on_light=turn % 2 == 1)
+        segments = find_segments(to_bright_on_dark(meta.image, meta.dark_on_light))
+        median_area = float(np.median([s.area_px for s in segments]))
+        scale = metaphase_scale(clf, median_area)
+        cache: dict[int, Any] = {}
+        proba, _, p_other, _ = score_segments(clf, segments, scale, cache)
+        for seg, pr, po in zip(segments, proba, p_other, strict=True):
+            whole = Piece(seg.area_px / median_area, pr, float(po))
+            if not is_doubtful(whole):
+                continue
+            r0, c0, r1, c1 = seg.box
+            ids, inter = np.unique(meta.instances[r0:r1, c0:c1][seg.mask], return_counts=True)
+            truth_ids = {
+                int(k) for k, n in zip(ids, inter, strict=True) if k and n >= 0.3 * (meta.instances == k).sum()
+            }
+            neck = neck_split(seg)
+            readings = [([seg], False)] + ([(neck, True)] if neck is not None else [])
+            readings += [(c, False) for c in split_candidates(seg)]
+            for parts, is_neck in readings:
+                pr_p, _, po_p, _ = score_segments(clf, parts, scale, cache)
+                pieces = [
+                    Piece(p.area_px / median_area, a, float(b)) for p, a, b in zip(parts, pr_p, po_p, strict=True)
+                ]
+                features.append(reading_features(pieces, whole, is_neck))
+                right.append(len(parts) == 1 and len(truth_ids) == 1 or _reading_is_right(meta, parts, truth_ids))
+    return np.asarray(features), np.asarray(right)
+
+
+def fit_split_chooser(
+    out_dir: Path,
+    table: pd.DataFrame,
+    sources: list[np.ndarray],
+    cells: list[int],
+    random_state: int = 0,
+    log: Callable[[str], None] = print,
+) -> int:
+    """Fit the :class:`SplitChooser` on spreads of the training cells with the saved network; returns N rows."""
+    clf = ChromosomeClassifier().load(out_dir)
+    features, right = split_training_data(clf, table, sources, cells, random_state)
+    SplitChooser(random_state=random_state).fit(features, right).save(out_dir)
+    log(f"split chooser: {len(right)} readings of doubtful objects, {int(right.sum())} right")
+    return int(len(right))
 
 
 def record_metrics(
