@@ -132,3 +132,13 @@ def test_refseq_count_and_renamed_gene_exons() -> None:
     assert _codes(counted)["3C"] == 0.90
     res = load_resources()
     assert res.exons38["SEPN1"] is res.exons38["SELENON"]
+
+
+def test_whole_lof_gene_deletion_is_pvs1_not_2a() -> None:
+    """A deleted whole gene with a curated LOF mechanism (not ClinGen HI 3) scores PVS1 0.90, an HI 3 gene 2A."""
+    lof = GeneHit("CEP290", True, True, True, 54, 54, False, established=False, mechanism="ClinGen HI 30 (recessive)")
+    codes = _codes(Annotation(svtype="DEL", size_bp=10**5, genes=["CEP290"], hi_genes=[lof]))
+    assert codes["PVS1"] == 0.90 and "2A" not in codes
+    hi = GeneHit("TBX1", True, True, True, 9, 9, False)
+    both = _codes(Annotation(svtype="DEL", size_bp=10**6, genes=["TBX1", "CEP290"], hi_genes=[hi, lof]))
+    assert both["2A"] == 1.0 and "PVS1" not in both  # only the strongest section 2 evidence is kept

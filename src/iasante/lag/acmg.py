@@ -3,7 +3,8 @@
 Sections 1-3 follow the standard's tables for copy-number loss (Table 1) and gain (Table 2); for losses, 2C-2E
 (PVS1-based) also apply to genes where loss of function is a known disease mechanism without being an
 established dominant HI gene (ClinGen HI score 30, DDG2P), as the ClinGen SVI PVS1 decision tree (Abou Tayoun
-et al. 2018, PMID 30192042) does for any LOF-mechanism gene. The shared exon source has no CDS bounds: a 5'
+et al. 2018, PMID 30192042) does for any LOF-mechanism gene; a deleted whole gene of that kind scores PVS1
+(0.90, full gene deletion; 2A stays for established HI genes). The shared exon source has no CDS bounds: a 5'
 loss of the first exon and transcription start is presumed coding (2C-1), and a gene of unknown exon structure
 losing >= half its span from one end is presumed to lose coding exons (2C-1/2D-4). Section 3 counts NCBI RefSeq
 protein-coding genes (GRCh38), as the standard does. Gains score 2C (same gene
@@ -114,10 +115,15 @@ def _kind(h: GeneHit) -> str:
 
 def _section2_loss(ann: Annotation) -> list[Criterion]:
     found: list[Criterion] = []
-    full = [h.gene for h in ann.hi_genes if h.full]
+    full = [h.gene for h in ann.hi_genes if h.full and h.established]
     regions = _established_regions(ann)
     if full or regions:
         found.append(Criterion("2A", 1.00, "complete overlap of established HI gene/region: " + _names(full + regions)))
+    lof_full = [f"{h.gene} [{h.mechanism}]" for h in ann.hi_genes if h.full and not h.established]
+    if lof_full:  # not an established HI gene, so not 2A: the PVS1 full-gene-deletion strength, as for 2C-2E
+        found.append(
+            Criterion("PVS1", 0.90, "whole LOF-mechanism gene deleted (full gene deletion): " + _names(lof_full))
+        )
     for h in (h for h in ann.hi_genes if not h.full):
         intragenic = not h.five_prime and not h.three_prime
         if h.exons_hit < 0 and h.end_cover >= UNKNOWN_EXONS_COVER:

@@ -237,6 +237,13 @@ def _annotate_genes(
                     hit.end_cover = _end_cover(s37, e37, int(g["start"][row]), int(g["end"][row]))
                     ann.hi_genes.append(hit)
                     seen.add(hit.gene)
+        if svtype == "DEL":  # whole genes with a curated LOF mechanism (PVS1: full gene deletion)
+            hi_score = g["hi_score"][rows]
+            for row in rows[~partial & (hi_score != 3) & ((hi_score == 30) | g["ddg2p"][rows])]:
+                hit = _gene_hit(res, str(g["gene"][row]), True, c38, s38, e38, established=False)
+                hit.mechanism = "ClinGen HI 30 (recessive)" if g["hi_score"][row] == 30 else "DDG2P"
+                ann.hi_genes.append(hit)
+                seen.add(hit.gene)
     return seen
 
 

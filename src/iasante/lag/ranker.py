@@ -57,7 +57,7 @@ def features_of(ann: Annotation, acmg: AcmgResult) -> list[float]:
         ann.max_hi,
         float(sum(h.full and h.established for h in ann.hi_genes)),
         float(sum(not h.full and h.established for h in ann.hi_genes)),
-        float(sum(not h.established for h in ann.hi_genes)),
+        float(sum(not h.established and not h.full for h in ann.hi_genes)),
         max(regions, default=0.0),
         max((c for _, c in ann.gd_loci), default=0.0),
         max((v for _, v in ann.benign_regions), default=0.0),
