@@ -79,14 +79,15 @@ def test_screen_file_library_ranks_and_reports_bad_rows(tmp_path: Path) -> None:
 
 
 def test_screen_dock_top_on_dask(tmp_path: Path) -> None:
-    lib = _write(tmp_path / "lib.csv", "ID,Name,SMILES\nd1,benzamide,O=C(Nc1cccnc1)c1ccccc1\nd2,ethanol,CCO\n")
+    lib = _write(tmp_path / "lib.csv", "ID,Name,SMILES\nd1,moonshot,O=C(Nc1cncc2ccccc12)[C@@H]1CCOc2ccc(Cl)cc21\n"
+                 "d2,ethanol,CCO\n")  # a potent Moonshot chromane ranks first and is the one docked
     out = tmp_path / "ranked.csv"
     result = runner.invoke(app, ["drugs", "screen", "--library", str(lib), "--out", str(out), "--dock",
                                  "--dock-top", "1", "--workers", "1", "--exhaustiveness", "1"])
     assert result.exit_code == 0, result.output
     ranked = pd.read_csv(out)
     assert set(ranked.id) == {"d1", "d2"} and ranked.vina_score_kcal.notna().sum() == 1
-    assert ranked.vina_score_kcal.iloc[0] < -3
+    assert ranked.id.iloc[0] == "d1" and ranked.vina_score_kcal.iloc[0] < -3
 
 
 def test_dock_bad_smiles_exits_2(tmp_path: Path) -> None:

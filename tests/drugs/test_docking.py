@@ -27,3 +27,19 @@ def test_assets_rebuild_identically(tmp_path: Path) -> None:
     rebuilt = (tmp_path / "receptor_mpro.pdbqt").read_text()
     assert rebuilt == (docking.ASSET_DIR / "receptor_mpro.pdbqt").read_text()
     assert docking.reference_ligand(tmp_path).GetNumHeavyAtoms() == 24
+
+
+def test_cli_default_exhaustiveness_matches_docking() -> None:
+    from iasante.drugs import cli
+
+    assert cli.EXHAUSTIVENESS == docking.EXHAUSTIVENESS
+
+
+def test_reused_vina_engine_docks_like_a_fresh_one() -> None:
+    from iasante.drugs import chem
+
+    mol = chem.standardise("O=C(Nc1cccnc1)c1ccccc1", tautomer=False)
+    first = docking.dock(mol, exhaustiveness=1, seed=3)
+    docking.dock(chem.standardise("CC(=O)Nc1ccc(O)cc1", tautomer=False), exhaustiveness=1, seed=3)
+    docking._VINA_CACHE.engines.clear()  # fresh receptor and maps
+    assert docking.dock(mol, exhaustiveness=1, seed=3).scores_kcal == first.scores_kcal

@@ -1,9 +1,10 @@
 """COVIDrug-19: in-silico repositioning and lead finding against SARS-CoV-2 main protease (Mpro).
 
-A censored (Tobit) LightGBM ensemble on Morgan fingerprints + descriptors predicts Moonshot pIC50 with
-conformal intervals and an applicability domain; AutoDock Vina docks ligands (meeko preparation, Dask-parallel);
-DrugCentral's approved drugs are screened and ranked; Moonshot actives are grouped into series and analogues of
-a hit proposed. Heavy imports (RDKit, LightGBM, Vina) happen on first use only.
+A censored (Tobit) LightGBM ensemble and a Tanimoto-kernel SVR on count fingerprints, combined as a hurdle
+model, predict Moonshot pIC50 with conformal intervals and an applicability domain; AutoDock Vina docks
+ligands (meeko preparation, Dask-parallel); DrugCentral's approved drugs are screened and ranked; Moonshot
+actives are grouped into series and analogues of a hit proposed. Heavy imports (RDKit, LightGBM, Vina)
+happen on first use only.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ FP_BITS = 2048
 FP_RADIUS = 2
 MAX_HEAVY_ATOMS = 5000  # guard against absurd inputs; big peptides are scored (and flagged out of domain)
 TAUTOMER_MAX_HEAVY_ATOMS = 150  # bigger (peptide drugs) skip tautomer search: slow, and far out of domain anyway
+# Atom pairs need all topological distances (cubic in size: ~2 s for a 2,500-atom protein drug); bigger molecules
+# (no Moonshot compound comes close) get an empty atom-pair block, i.e. zero similarity there.
+ATOM_PAIR_MAX_HEAVY_ATOMS = 150
 # Cheap, interpretable whole-molecule descriptors (name, function); order is part of the weights' contract.
 _DESCRIPTORS = (
     ("mol_wt", Descriptors.MolWt),
@@ -41,7 +44,12 @@ _DESCRIPTORS = (
     ("halogens", lambda m: sum(a.GetSymbol() in {"F", "Cl", "Br", "I"} for a in m.GetAtoms())),
 )
 DESCRIPTOR_NAMES = tuple(name for name, _ in _DESCRIPTORS)
-N_FEATURES = FP_BITS + len(_DESCRIPTORS)
+# Feature layout (column slices of :func:`features`): the boosted-tree block, then the count fingerprints of the
+# Tanimoto-kernel regressor (ECFP6 and atom pairs: best pair on inner series validation, see the model card).
+TREE_COLUMNS = slice(0, FP_BITS + len(_DESCRIPTORS))
+KERNEL_BLOCKS = (slice(TREE_COLUMNS.stop, TREE_COLUMNS.stop + FP_BITS),
+                 slice(TREE_COLUMNS.stop + FP_BITS, TREE_COLUMNS.stop + 2 * FP_BITS))
+N_FEATURES = KERNEL_BLOCKS[-1].stop
 
 
 @lru_cache(maxsize=1)
@@ -106,8 +114,15 @@ def fingerprint(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
     return _morgan().GetFingerprint(mol)
 
 
+@lru_cache(maxsize=1)
+def _kernel_generators() -> tuple[rdFingerprintGenerator.FingerprintGenerator64, ...]:
+    return (rdFingerprintGenerator.GetMorganGenerator(radius=3, fpSize=FP_BITS, includeChirality=True),
+            rdFingerprintGenerator.GetAtomPairGenerator(fpSize=FP_BITS))
+
+
 def features(mols: list[Chem.Mol]) -> np.ndarray:
-    """Model features: Morgan counts (radius 2, 2048 folded) then :data:`DESCRIPTOR_NAMES`.
+    """Model features: Morgan counts (radius 2, 2048 folded), :data:`DESCRIPTOR_NAMES`, then ECFP6 counts and
+    atom-pair counts (2048 folded each; see :data:`ATOM_PAIR_MAX_HEAVY_ATOMS`) at :data:`KERNEL_BLOCKS`.
 
     Returns:
         float32 array of shape (n_molecules, N_FEATURES).
@@ -116,7 +131,11 @@ def features(mols: list[Chem.Mol]) -> np.ndarray:
     generator = _morgan()
     for i, mol in enumerate(mols):
         out[i, :FP_BITS] = generator.GetCountFingerprintAsNumPy(mol)
-        out[i, FP_BITS:] = [fn(mol) for _, fn in _DESCRIPTORS]
+        out[i, FP_BITS:TREE_COLUMNS.stop] = [fn(mol) for _, fn in _DESCRIPTORS]
+        ecfp6, atom_pairs = _kernel_generators()
+        out[i, KERNEL_BLOCKS[0]] = ecfp6.GetCountFingerprintAsNumPy(mol)
+        if mol.GetNumHeavyAtoms() <= ATOM_PAIR_MAX_HEAVY_ATOMS:
+            out[i, KERNEL_BLOCKS[1]] = atom_pairs.GetCountFingerprintAsNumPy(mol)
     return out
 
 

@@ -10,6 +10,9 @@ import typer
 
 from iasante.core.cli_common import add_status_command
 
+EXHAUSTIVENESS = 4  # = iasante.drugs.docking.EXHAUSTIVENESS, not imported so that --help loads no RDKit
+_EXHAUSTIVENESS_HELP = "Vina exhaustiveness (Vina's own default is 8)."
+
 app = typer.Typer(help="COVIDrug-19: SARS-CoV-2 Mpro potency model, Vina docking, repositioning screen.",
                   no_args_is_help=True)
 
@@ -49,7 +52,7 @@ def screen(
     dock: Annotated[bool, typer.Option("--dock", help="Also dock the best-ranked compounds with Vina.")] = False,
     dock_top: Annotated[int, typer.Option(min=1, help="How many top compounds --dock docks.")] = 10,
     workers: Annotated[int, typer.Option(min=1, help="Dask worker processes for --dock.")] = 2,
-    exhaustiveness: Annotated[int, typer.Option(min=1, max=64, help="Vina exhaustiveness.")] = 8,
+    exhaustiveness: Annotated[int, typer.Option(min=1, max=64, help=_EXHAUSTIVENESS_HELP)] = EXHAUSTIVENESS,
     smiles_column: Annotated[str | None, typer.Option(help="SMILES column of a FILE library (default: "
                                                       "guessed).")] = None,
 ) -> None:
@@ -80,7 +83,7 @@ def screen(
 def dock_command(
     smiles: Annotated[str, typer.Argument(help="Ligand SMILES.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for poses.sdf, scores.csv, docking.json.")],
-    exhaustiveness: Annotated[int, typer.Option(min=1, max=64, help="Vina exhaustiveness.")] = 8,
+    exhaustiveness: Annotated[int, typer.Option(min=1, max=64, help=_EXHAUSTIVENESS_HELP)] = EXHAUSTIVENESS,
     seed: Annotated[int, typer.Option(help="Vina and conformer seed.")] = 0,
 ) -> None:
     """Dock one ligand into SARS-CoV-2 Mpro (box from the bound Moonshot ligand); prints the best Vina score
@@ -154,7 +157,7 @@ def train(
 
 @app.command()
 def redock(
-    exhaustiveness: Annotated[int, typer.Option(min=1, max=64, help="Vina exhaustiveness.")] = 8,
+    exhaustiveness: Annotated[int, typer.Option(min=1, max=64, help=_EXHAUSTIVENESS_HELP)] = EXHAUSTIVENESS,
     seed: Annotated[int, typer.Option(help="Vina seed.")] = 0,
 ) -> None:
     """Re-dock the crystal Moonshot ligand; prints the top-pose RMSD (Å) and exits 1 if it is ≥ 2 Å."""

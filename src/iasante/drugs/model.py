@@ -1,13 +1,21 @@
-"""Ligand-based potency model: a bagged LightGBM ensemble fitted with a censored (Tobit) loss.
+"""Ligand-based potency model: a censored (Tobit) LightGBM ensemble and a Tanimoto-kernel SVR, combined.
 
-Why Tobit: a third of the Moonshot measurements are "> 99.5 µM" (pIC50 ≤ 4). Dropping them biases the model
+Why two parts. A third of the Moonshot measurements are "> 99.5 µM" (pIC50 ≤ 4). Dropping them biases a model
 towards actives; setting them to 4.0 fakes a value. The Tobit loss (Tobin 1958) scores a bound by the probability
 that the prediction lies on the right side of it: for pIC50 ≤ b, loss = -log Φ((b - f) / σ); exact values keep
-the Gaussian loss (f - y)² / 2σ². LightGBM gets its gradient and Hessian from that loss.
+the Gaussian loss (f - y)² / 2σ². LightGBM gets its gradient and Hessian from that loss. Its latent mean μ gives
+p = Φ((μ - 4) / σ), the probability that a compound reads above the assay floor. But a latent mean fitted to
+many inactives sits ~0.6 log units below the measured value of compounds of a *new* series that turn out
+measurable, so their potency comes from a second model fitted on the measured compounds only: support-vector
+regression with the Tanimoto kernel on count fingerprints (ECFP6 and atom pairs, Ralaivola et al. 2005), which
+ranks new series better than trees on inner series validation. The two combine as a hurdle model:
+``pIC50 = m - γ (1 - p) (m - 4)``: γ = 1 is the expected read-out with inactives at the floor,
+γ = 0 the potency if measurable; γ = 0.5 (their mean) was chosen on inner series validation (model card).
 
-Uncertainty: ``n_members`` boosters on bootstrap-free row/column subsamples with different seeds give a spread
-``s``; a split-conformal factor ``q`` (Vovk et al. 2005; normalised scores |y - μ| / (s + s0)) measured on
-held-out *chemical series* turns it into an interval μ ± q (s + s0) with the requested coverage.
+Uncertainty: ``n_members`` pairs (booster on a row/column subsample, SVR on a subsample of the measured
+compounds) with different seeds give a spread ``s``; a split-conformal factor ``q`` (Vovk et al. 2005;
+normalised scores |y - μ| / (s + s0)) measured on held-out *chemical series* turns it into an interval
+μ ± q (s + s0) with the requested coverage.
 Applicability domain: nearest-neighbour Tanimoto (Morgan, 2048 bits) to the training compounds.
 """
 
@@ -18,12 +26,44 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import log_ndtr
+from scipy.special import log_ndtr, ndtr
 
 from iasante.core.errors import ModelNotReadyError
 from iasante.drugs import chem
+from iasante.drugs.io import ASSAY_FLOOR_PIC50
 
-__all__ = ["PotencyModel", "tobit_objective"]
+__all__ = ["PotencyModel", "kernel_features", "tanimoto_kernel", "tobit_objective"]
+
+
+def kernel_features(X: np.ndarray) -> np.ndarray:
+    """The count-fingerprint blocks :data:`chem.KERNEL_BLOCKS` of :func:`chem.features`, side by side.
+
+    Args:
+        X: float (n, chem.N_FEATURES).
+
+    Returns:
+        float32 (n, len(chem.KERNEL_BLOCKS) * chem.FP_BITS).
+    """
+    return np.hstack([np.asarray(X[:, block], np.float32) for block in chem.KERNEL_BLOCKS])
+
+
+def tanimoto_kernel(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Mean over fingerprint blocks of the Tanimoto similarity of count vectors, a·b / (a·a + b·b - a·b).
+
+    Args:
+        A: (n_a, d) and B: (n_b, d) from :func:`kernel_features` (blocks of ``chem.FP_BITS`` columns).
+
+    Returns:
+        float32 (n_a, n_b) kernel in [0, 1], positive semi-definite (Ralaivola et al. 2005).
+    """
+    out = np.zeros((len(A), len(B)), dtype=np.float32)
+    n_blocks = A.shape[1] // chem.FP_BITS
+    for k in range(n_blocks):
+        cols = slice(k * chem.FP_BITS, (k + 1) * chem.FP_BITS)
+        a, b = np.asarray(A[:, cols], np.float32), np.asarray(B[:, cols], np.float32)
+        ab = a @ b.T
+        out += ab / np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - ab, 1e-9)
+    return out / n_blocks
 
 
 def tobit_objective(censor: np.ndarray, sigma: float):  # type: ignore[no-untyped-def]
@@ -57,16 +97,22 @@ class PotencyModel:
     """pIC50 regressor with intervals and an applicability domain.
 
     Args:
-        n_members: boosters in the ensemble.
+        n_members: (booster, SVR) pairs in the ensemble.
         sigma: Tobit noise scale (pIC50 units).
         n_estimators, learning_rate, num_leaves, min_child_samples, feature_fraction: LightGBM settings.
+        svr_c, svr_epsilon: SVR penalty and insensitive-tube half-width (pIC50 units).
+        svr_subsample: fraction of the measured compounds each member's SVR sees.
+        floor_weight: γ of the combination (0 = potency if measurable, 1 = expected read-out).
         coverage: target coverage of the conformal interval (e.g. 0.9).
         domain_threshold: minimum nearest-neighbour Tanimoto to the training set to be "in domain".
         random_state: base seed (member k uses ``random_state + k``).
 
     Attributes (after ``fit``):
         boosters_: list of ``lightgbm.Booster``; offset_: constant added to their output (training mean);
-        train_fps_: packed training fingerprints, uint8 (n_train, 256); conformal_q_: interval factor.
+        svr_x_: :func:`kernel_features` of the measured training compounds, uint16 (n_measured, 4096);
+        svr_coef_: dual coefficients, float (n_members, n_measured) (0 outside a member's subsample);
+        svr_intercept_: float (n_members,); train_fps_: packed training fingerprints, uint8 (n_train, 256);
+        conformal_q_: interval factor.
 
     Examples:
         >>> import numpy as np
@@ -81,8 +127,9 @@ class PotencyModel:
 
     def __init__(self, n_members: int = 5, sigma: float = 0.5, n_estimators: int = 400,
                  learning_rate: float = 0.05, num_leaves: int = 31, min_child_samples: int = 10,
-                 feature_fraction: float = 0.3, coverage: float = 0.9, domain_threshold: float = 0.35,
-                 random_state: int = 0) -> None:
+                 feature_fraction: float = 0.3, svr_c: float = 20.0, svr_epsilon: float = 0.1,
+                 svr_subsample: float = 0.9, floor_weight: float = 0.5, coverage: float = 0.9,
+                 domain_threshold: float = 0.35, random_state: int = 0) -> None:
         self.n_members = n_members
         self.sigma = sigma
         self.n_estimators = n_estimators
@@ -90,6 +137,10 @@ class PotencyModel:
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
         self.feature_fraction = feature_fraction
+        self.svr_c = svr_c
+        self.svr_epsilon = svr_epsilon
+        self.svr_subsample = svr_subsample
+        self.floor_weight = floor_weight
         self.coverage = coverage
         self.domain_threshold = domain_threshold
         self.random_state = random_state
@@ -97,7 +148,8 @@ class PotencyModel:
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (
             "n_members", "sigma", "n_estimators", "learning_rate", "num_leaves", "min_child_samples",
-            "feature_fraction", "coverage", "domain_threshold", "random_state")}
+            "feature_fraction", "svr_c", "svr_epsilon", "svr_subsample", "floor_weight", "coverage",
+            "domain_threshold", "random_state")}
 
     def fit(self, X: np.ndarray, y: np.ndarray, censor: np.ndarray, fps: np.ndarray | None = None
             ) -> PotencyModel:
@@ -121,22 +173,46 @@ class PotencyModel:
                 "lambda_l2": 1.0, "seed": self.random_state + k, "num_threads": 1, "verbosity": -1,
                 "deterministic": True, "force_col_wise": True,
             }
-            data = lgb.Dataset(X, label=y - self.offset_, free_raw_data=True)
+            data = lgb.Dataset(X[:, chem.TREE_COLUMNS], label=y - self.offset_, free_raw_data=True)
             self.boosters_.append(lgb.train(params, data, num_boost_round=self.n_estimators))
+        self._fit_svr(X, y, censor)
         self.train_fps_ = fps if fps is not None else np.zeros((0, chem.FP_BITS // 8), dtype=np.uint8)
         self.conformal_q_ = float("nan")
         return self
+
+    def _fit_svr(self, X: np.ndarray, y: np.ndarray, censor: np.ndarray) -> None:
+        """Fit one Tanimoto SVR per member on a seeded subsample of the measured (not upper-bounded) compounds."""
+        from sklearn.svm import SVR
+
+        measured = np.flatnonzero(np.asarray(censor) >= 0)
+        self.svr_x_ = np.clip(kernel_features(X[measured]), 0, 65535).astype(np.uint16)
+        gram = tanimoto_kernel(self.svr_x_, self.svr_x_)
+        self.svr_coef_ = np.zeros((self.n_members, len(measured)))
+        self.svr_intercept_ = np.zeros(self.n_members)
+        for k in range(self.n_members):
+            rng = np.random.default_rng(self.random_state + k)
+            size = max(2, int(round(self.svr_subsample * len(measured))))
+            rows = np.sort(rng.choice(len(measured), size, replace=False))
+            svr = SVR(kernel="precomputed", C=self.svr_c, epsilon=self.svr_epsilon)
+            svr.fit(gram[np.ix_(rows, rows)], y[measured][rows])
+            self.svr_coef_[k, rows[svr.support_]] = svr.dual_coef_[0]
+            self.svr_intercept_[k] = float(svr.intercept_[0])
 
     def _check_fitted(self) -> None:
         if not getattr(self, "boosters_", None):
             raise ModelNotReadyError("drugs potency model is not fitted or loaded")
 
     def predict_members(self, X: np.ndarray) -> np.ndarray:
-        """Member predictions, float array (n_members, n)."""
+        """Member predictions of the combined pIC50, float array (n_members, n)."""
         self._check_fitted()
         if len(X) == 0:
             return np.zeros((len(self.boosters_), 0))
-        return np.stack([b.predict(X, num_threads=1) + self.offset_ for b in self.boosters_])
+        latent = np.stack([b.predict(X[:, chem.TREE_COLUMNS], num_threads=1) + self.offset_
+                           for b in self.boosters_])
+        p_measurable = ndtr((latent - ASSAY_FLOOR_PIC50) / self.sigma)
+        gram = tanimoto_kernel(kernel_features(X), self.svr_x_)
+        potency = self.svr_coef_ @ gram.T.astype(np.float64) + self.svr_intercept_[:, None]
+        return potency - self.floor_weight * (1.0 - p_measurable) * (potency - ASSAY_FLOOR_PIC50)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Ensemble mean pIC50, float array (n,)."""
@@ -171,7 +247,8 @@ class PotencyModel:
         return self._reference_cache
 
     def save(self, folder: Path, extra: dict[str, Any] | None = None) -> None:
-        """Write ``potency_<k>.txt`` boosters, ``potency.json`` (params, offset, q) and ``train_fps.npz``."""
+        """Write ``potency_<k>.txt`` boosters, ``potency_svr.npz``, ``potency.json`` (params, offset, q) and
+        ``train_fps.npz``."""
         self._check_fitted()
         folder.mkdir(parents=True, exist_ok=True)
         for k, booster in enumerate(self.boosters_):
@@ -180,6 +257,8 @@ class PotencyModel:
                 "n_features": chem.N_FEATURES, "descriptors": list(chem.DESCRIPTOR_NAMES), **(extra or {})}
         (folder / "potency.json").write_text(json.dumps(meta, indent=2))
         np.savez_compressed(folder / "train_fps.npz", fps=self.train_fps_)
+        np.savez_compressed(folder / "potency_svr.npz", x=self.svr_x_, coef=self.svr_coef_,
+                            intercept=self.svr_intercept_)
 
     @classmethod
     def load(cls, folder: Path) -> PotencyModel:
@@ -199,5 +278,7 @@ class PotencyModel:
         model.boosters_ = [lgb.Booster(model_file=str(folder / f"potency_{k}.txt"))
                            for k in range(model.n_members)]
         model.train_fps_ = np.load(folder / "train_fps.npz")["fps"]
+        svr = np.load(folder / "potency_svr.npz")
+        model.svr_x_, model.svr_coef_, model.svr_intercept_ = svr["x"], svr["coef"], svr["intercept"]
         model.meta_ = meta
         return model

@@ -19,6 +19,7 @@ from iasante.core.config import get_settings
 from iasante.core.db import session_scope
 from iasante.core.errors import IASanteError, InputDataError, ModelNotReadyError, NotFoundError
 from iasante.drugs import chem
+from iasante.drugs.docking import EXHAUSTIVENESS
 from iasante.drugs.io import load_approved, read_table
 from iasante.drugs.scoring import PREDICTION_COLUMNS, load_model, score_smiles
 
@@ -32,7 +33,7 @@ STORED_ROWS = 300
 
 def model_version() -> str:
     meta = load_model().meta_
-    return f"lgbm-tobit-{meta['params']['n_members']}x{meta['params']['n_estimators']}"
+    return f"tobit-lgbm+tanimoto-svr-{meta['params']['n_members']}x{meta['params']['n_estimators']}"
 
 
 def predict_file(path: Path, smiles_column: str | None, out: Path) -> tuple[int, list[str]]:
@@ -98,7 +99,7 @@ def screen(library: str, progress: Progress | None = None, smiles_column: str | 
     return ranked[list(SCREEN_COLUMNS)].reset_index(drop=True), messages
 
 
-def dock_record(smiles: str, exhaustiveness: int = 8, seed: int = 0) -> dict[str, Any]:
+def dock_record(smiles: str, exhaustiveness: int = EXHAUSTIVENESS, seed: int = 0) -> dict[str, Any]:
     """Dock one SMILES; a plain dict (picklable, for Dask workers): smiles, scores_kcal, sdf, seconds, error."""
     from iasante.drugs.docking import dock
 
@@ -110,7 +111,18 @@ def dock_record(smiles: str, exhaustiveness: int = 8, seed: int = 0) -> dict[str
             "error": None}
 
 
-def dock_many(smiles: Sequence[str], workers: int = 1, exhaustiveness: int = 8, seed: int = 0,
+def _docking_cost(smiles: str) -> int:
+    """Vina's own search-length heuristic, heavy atoms + 10 x rotatable bonds (0 for an unreadable SMILES)."""
+    from rdkit.Chem import Lipinski
+
+    try:
+        mol = chem.parse_smiles(smiles)
+    except InputDataError:
+        return 0
+    return int(mol.GetNumHeavyAtoms() + 10 * Lipinski.NumRotatableBonds(mol))
+
+
+def dock_many(smiles: Sequence[str], workers: int = 1, exhaustiveness: int = EXHAUSTIVENESS, seed: int = 0,
               progress: Progress | None = None) -> list[dict[str, Any]]:
     """Dock ligands in parallel on Dask workers (one process, one core each); results in input order.
 
@@ -125,8 +137,12 @@ def dock_many(smiles: Sequence[str], workers: int = 1, exhaustiveness: int = 8, 
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = client.map(dock_record, list(smiles), exhaustiveness=exhaustiveness, seed=seed, pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
+        # Longest jobs first (Vina's search length grows with size and torsions): one late flexible ligand
+        # would otherwise leave the other workers idle at the end.
+        order = sorted(range(len(smiles)), key=lambda i: -_docking_cost(smiles[i]))
+        futures = client.map(dock_record, [smiles[i] for i in order], exhaustiveness=exhaustiveness, seed=seed,
+                             pure=False)
+        index = {f.key: i for i, f in zip(order, futures, strict=True)}
         results: list[dict[str, Any]] = [{} for _ in smiles]
         for done, future in enumerate(as_completed(futures), 1):
             results[index[future.key]] = future.result()
@@ -211,7 +227,7 @@ def create_docking(owner: str, smiles: str, name: str = "", demo: bool = False) 
         return row.id
 
 
-def docking_job(ctx: jobs.JobContext, docking_id: int, exhaustiveness: int = 8) -> dict[str, Any]:
+def docking_job(ctx: jobs.JobContext, docking_id: int, exhaustiveness: int = EXHAUSTIVENESS) -> dict[str, Any]:
     """Job target: dock a stored run's ligand and keep poses and scores."""
     from iasante.drugs.db import DrugDocking
 

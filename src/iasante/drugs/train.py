@@ -4,7 +4,9 @@ Validation follows how the model is used: on *chemical series it has never seen*
 - Series split: Butina clusters (Butina 1999) of Morgan fingerprints at Tanimoto distance 0.65 stand for the
   Moonshot chemical series; 5-fold GroupKFold over clusters, so a whole series is held out at a time.
 - Scaffold split: Bemis-Murcko scaffold sets, largest to training until 80 %, the rest is the test set.
-Each split also scores a Tanimoto 5-nearest-neighbour baseline. 95 % CIs come from 1,000 bootstrap resamples of
+Each split also scores a Tanimoto 5-nearest-neighbour baseline. Model choices (feature sets, SVR kernel and C,
+the combination weight γ) were made by 5-fold GroupKFold over series *inside the scaffold-split training set*;
+the scaffold test set was scored once, after the choice. 95 % CIs come from 1,000 bootstrap resamples of
 the held-out *groups* (clusters or scaffolds), so correlated analogues are not counted as independent evidence.
 """
 
