@@ -76,7 +76,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed (split, initialisation, augmentation).")] = 0,
     epochs: Annotated[int, typer.Option(min=1, help="CNN training epochs.")] = 30,
     out: Annotated[Path | None, typer.Option(help="Weights folder (default: the package's weights/).")] = None,
-    members: Annotated[int, typer.Option(min=1, help="Networks in the ensemble (seeds seed, seed+100, ...).")] = 2,
+    members: Annotated[int, typer.Option(min=1, help="Networks in the ensemble (seeds seed, seed+100, ...).")] = 1,
 ) -> None:
     """Reproduce the committed weights from BioImLab (seeded, CPU); measure single-chromosome metrics."""
     from iasante.karyotype.model import WEIGHTS_DIR

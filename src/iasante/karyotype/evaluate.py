@@ -124,6 +124,7 @@ def evaluate_metaphases(
                     "dark_on_light": meta.dark_on_light,
                     "truth_iscn": truth,
                     "pred_iscn": pred.iscn,
+                    "argmax_iscn": iscn_numerical([c.predicted for c in pred.chromosomes if c.p_other < 0.5]),
                     "errors": score["errors"],
                     "segmented": score["segmented"],
                     "n": score["n"],
@@ -142,6 +143,11 @@ def evaluate_metaphases(
             "Metaphases>10errors", (frame["errors"] > ERRORS_PER_METAPHASE_LIMIT).to_numpy(float), cell_ids
         ),
         "exact_iscn": summarise("ExactISCN", (frame["truth_iscn"] == frame["pred_iscn"]).to_numpy(float), cell_ids),
+        "exact_iscn_argmax_baseline": summarise(
+            "ExactISCN (per-object argmax, no cell-level inference)",
+            (frame["truth_iscn"] == frame["argmax_iscn"]).to_numpy(float),
+            cell_ids,
+        ),
         "seconds_per_metaphase_median": float(frame["seconds"].median()),
         "rows": frame,
     }

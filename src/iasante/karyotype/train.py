@@ -236,7 +236,7 @@ def run_training(
     random_state: int = 0,
     n_junk: int = 600,
     finetune_epochs: int = 15,
-    members: int = 2,
+    members: int = 1,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train the ensemble and the split chooser on the train cells; measure on val/test; write weights + metrics.
