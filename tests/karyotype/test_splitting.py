@@ -44,3 +44,23 @@ def test_chooser_fit_choose_save_load(tmp_path: Path) -> None:
     good, bad = [0.0] * 12, [0.0] * 12
     good[1], bad[1] = -2.0, 2.0
     assert loaded.choose([bad, good]) == 1 and loaded.choose([good]) == 0
+
+
+def test_reading_truth_needs_one_piece_per_true_chromosome() -> None:
+    """A cut is right only when its pieces match the touching chromosomes one to one (IoU >= 0.5)."""
+    from iasante.karyotype.segment import find_segments, split_candidates
+    from iasante.karyotype.synth import Metaphase
+    from iasante.karyotype.train import _reading_is_right
+
+    image = np.zeros((64, 72), np.float32)
+    image[5:59, 8:20] = 0.7
+    image[26:38, 20:68] = 0.7  # a horizontal bar touching the vertical one
+    instances = np.zeros(image.shape, np.int32)
+    instances[5:59, 8:20] = 1
+    instances[26:38, 20:68] = 2
+    meta = Metaphase((image * 255).astype(np.uint8), instances, [0, 1], [0.0, 0.0], [])
+    (whole,) = find_segments(image)
+    assert not _reading_is_right(meta, [whole], {1, 2})
+    cuts = split_candidates(whole)
+    assert any(_reading_is_right(meta, parts, {1, 2}) for parts in cuts if len(parts) == 2)
+    assert not any(_reading_is_right(meta, parts, {1, 2}) for parts in cuts if len(parts) != 2)
