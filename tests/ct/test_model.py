@@ -8,7 +8,16 @@ import torch
 
 from iasante.ct.io import window_hu
 from iasante.ct.metrics import aggregate_series, auc, cluster_bootstrap
-from iasante.ct.model import CovidTriageNet, EnsembleNet, TriageConfig, build_ensemble, decide
+from iasante.ct.model import (
+    CascadeNet,
+    CovidTriageNet,
+    EnsembleNet,
+    TriageConfig,
+    build_ensemble,
+    cascade_of,
+    decide,
+    head_members,
+)
 from iasante.ct.preprocess import crop_to_body, lung_fraction, to_model_input
 from tests.ct.conftest import chest_phantom_hu
 
@@ -30,6 +39,24 @@ def test_ensemble_roundtrip_and_calibration() -> None:
     torch.testing.assert_close(net(x), expected)
     rebuilt = build_ensemble(net.state_dict(), config)
     torch.testing.assert_close(rebuilt(x), net(x))
+
+
+def test_cascade_net_reads_one_view_per_head() -> None:
+    torch.manual_seed(0)
+    config = TriageConfig(channels=[8, 16, 32], n_members=2, crop="cascade", platt_scale=[2.0, 0.5])
+    body = [CovidTriageNet((8, 16, 32)).eval() for _ in range(2)]
+    lung = [CovidTriageNet((8, 16, 32)).eval() for _ in range(2)]
+    net = cascade_of(body, lung, config.platt_scale, config.platt_bias)
+    x = torch.rand(3, 2, 64, 64)
+    out = net(x)
+    assert out.shape == (3, 2)
+    abnormal = torch.stack([m(x[:, :1]) for m in body]).mean(0)[:, 0] * 2.0
+    covid = torch.stack([m(x[:, 1:]) for m in lung]).mean(0)[:, 1] * 0.5
+    torch.testing.assert_close(out, torch.stack([abnormal, covid], 1))
+    rebuilt = build_ensemble(net.state_dict(), config)
+    assert isinstance(rebuilt, CascadeNet)
+    torch.testing.assert_close(rebuilt(x), out)
+    assert head_members(rebuilt, "abnormal")[1] == 0 and head_members(rebuilt, "covid")[1] == 1
 
 
 def test_cascade() -> None:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from iasante.ct.io import window_hu
 from iasante.ct.model import TriageConfig, stack_covid
 from iasante.ct.preprocess import crop_to_body, crop_to_lungs, lung_box, to_model_input
 from iasante.ct.texture import TextureModel, texture_features
-from iasante.ct.train import LUNA16_WINDOW_SHIFT, _window
 from tests.ct.conftest import chest_phantom_hu
 
 
@@ -54,9 +52,3 @@ def test_stack_covid_replaces_only_the_covid_column() -> None:
     np.testing.assert_allclose(out, [[1.0, 0.5 * 2.0 + 2.0 - 1.0], [-1.0, 0.25 - 2.0 - 1.0]])
     assert stack_covid(logits, None, config) is logits
     assert stack_covid(logits, np.zeros(2), TriageConfig()) is logits
-
-
-def test_window_shift_moves_luna16_slices_to_the_lung_window() -> None:
-    x = np.array([[[0, 128, 255]]], np.uint8)
-    assert _window(x, False) == pytest.approx(x / 255.0)
-    assert _window(x, True) == pytest.approx(np.clip(x / 255.0 + LUNA16_WINDOW_SHIFT, 0, 1))

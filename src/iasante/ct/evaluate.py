@@ -13,7 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from iasante.ct.data import ct_data_dir
 from iasante.ct.metrics import aggregate_series, auc, balanced_accuracy, cluster_bootstrap
-from iasante.ct.model import CovidTriageNet, EnsembleNet, TriageConfig, decide, sigmoid, stack_covid
+from iasante.ct.model import CascadeNet, CovidTriageNet, TriageConfig, cascade_of, decide, sigmoid, stack_covid
 from iasante.ct.texture import TextureModel, texture_features
 
 Log = Callable[[str], None]
@@ -86,8 +86,9 @@ def _shortcut_baseline(table: pd.DataFrame, raw: np.ndarray, is_test: np.ndarray
 
 
 def _md_series(
-    members: list[CovidTriageNet],
-    ensemble: EnsembleNet,
+    body: list[CovidTriageNet],
+    lung: list[CovidTriageNet],
+    net: CascadeNet,
     texture: TextureModel,
     md_fold: dict[str, int],
     config: TriageConfig,
@@ -95,8 +96,8 @@ def _md_series(
 ) -> dict[str, Any]:
     """Series call of each COVID-CT-MD patient from all its PNG slices and, where shipped, its DICOM files.
 
-    ``oof`` uses the fold CNN and texture booster that never saw the patient (honest); ``in_sample`` the
-    shipped ensemble, four of whose five members saw the patient (a consistency check only).
+    ``oof`` uses the fold CNNs and texture booster that never saw the patient (honest); ``in_sample`` the
+    shipped model, four of whose five members per view saw the patient (a consistency check only).
     """
     from iasante.ct.io import load_input
     from iasante.ct.preprocess import lung_fraction, to_model_input
@@ -114,18 +115,20 @@ def _md_series(
         for kind, slices in inputs.items():
             x = np.stack(
                 [
-                    np.round(to_model_input(s, config.input_size_px, crop=config.crop) * 255).astype(np.uint8)
+                    np.round(to_model_input(s, config.input_size_px, crop=crop) * 255).astype(np.uint8)
                     for s in slices
+                    for crop in ("body", "lung")
                 ]
-            )
-            lung = np.array([lung_fraction(s) for s in slices])
-            features, k = texture_features(x), md_fold[patient]
+            ).reshape(len(slices), 2, config.input_size_px, config.input_size_px)
+            lung_frac = np.array([lung_fraction(s) for s in slices])
+            features, k = texture_features(x[:, 1:]), md_fold[patient]
+            fold_net = cascade_of([body[k]], [lung[k]], [1.0, 1.0], [0.0, 0.0])
             entry: dict[str, Any] = {"n_slices": len(slices), "expected": expected, "fold_model": k}
             for name, probs in (
-                ("oof", _calibrate(predict_logits(members[k], x), texture.raw_score(features, [k]), config)),
-                ("in_sample", sigmoid(stack_covid(predict_logits(ensemble, x), texture.raw_score(features), config))),
+                ("oof", _calibrate(predict_logits(fold_net, x), texture.raw_score(features, [k]), config)),
+                ("in_sample", sigmoid(stack_covid(predict_logits(net, x), texture.raw_score(features), config))),
             ):
-                p_abn, p_cov, _ = aggregate_series(probs[:, 0], probs[:, 1], lung, config.series_top_frac)
+                p_abn, p_cov, _ = aggregate_series(probs[:, 0], probs[:, 1], lung_frac, config.series_top_frac)
                 call = decide(p_abn, p_cov, config)
                 entry[name] = {
                     "p_abnormal": round(p_abn, 3),
@@ -145,21 +148,22 @@ def _ablations(
     table: pd.DataFrame,
     x: np.ndarray,
     test: np.ndarray,
-    members: list[CovidTriageNet],
+    lung: list[CovidTriageNet],
     texture_score: np.ndarray,
     oof: np.ndarray,
     texture_oof: np.ndarray,
     dev: np.ndarray,
     config: TriageConfig,
 ) -> dict[str, Any]:
-    """COVID AUC of each CNN member, the CNN ensemble (with and without a left-right flip at test time),
-    the texture model alone and the stack, out-of-fold and on the test set, and the calibration error
-    before and after Platt scaling: what each piece measurably brings. ``texture_score``: test rows."""
+    """COVID AUC of each lung-crop CNN member, their ensemble (with and without a left-right flip at test
+    time), the texture model alone and the stack, out-of-fold and on the test set, and the calibration error
+    before and after calibration: what each piece measurably brings. ``x``: lung crops ``(N, 1, S, S)``;
+    ``texture_score``: test rows."""
     from iasante.ct.train import predict_logits
 
     y = table.y_covid.to_numpy()
-    per_member = np.stack([predict_logits(m, x[test]) for m in members])
-    flipped = np.stack([predict_logits(m, np.ascontiguousarray(x[test][..., ::-1])) for m in members])
+    per_member = np.stack([predict_logits(m, x[test]) for m in lung])
+    flipped = np.stack([predict_logits(m, np.ascontiguousarray(x[test][..., ::-1])) for m in lung])
     mean_logit = per_member.mean(0)
     no_md = dev[~table.source.iloc[dev].str.startswith("md_").to_numpy()]
     stacked_oof = _calibrate(oof[no_md], texture_oof[no_md], config)[:, 1]
@@ -185,8 +189,9 @@ def evaluate(
     folds: np.ndarray,
     oof: np.ndarray,
     texture_oof: np.ndarray,
-    ensemble: EnsembleNet,
-    members: list[CovidTriageNet],
+    net: CascadeNet,
+    body: list[CovidTriageNet],
+    lung: list[CovidTriageNet],
     texture: TextureModel,
     config: TriageConfig,
     log: Log,
@@ -199,8 +204,8 @@ def evaluate(
     groups = table.group.to_numpy()
     test = np.flatnonzero(is_test)
     probs = np.zeros_like(oof, dtype=np.float64)
-    texture_test = texture.raw_score(texture_features(arrays["x"][test]))
-    probs[test] = sigmoid(stack_covid(predict_logits(ensemble, arrays["x"][test]), texture_test, config))
+    texture_test = texture.raw_score(texture_features(arrays["x"][test, 1:]))
+    probs[test] = sigmoid(stack_covid(predict_logits(net, arrays["x"][test]), texture_test, config))
     oof_probs = _calibrate(oof, texture_oof, config)
     ucsd_test = test[table.source.iloc[test].str.startswith("ucsd").to_numpy()]
     ucsd_dev = dev[table.source.iloc[dev].str.startswith("ucsd").to_numpy()]
@@ -229,12 +234,12 @@ def evaluate(
             "per_source": _per_source(table, oof_probs, dev, config),
         },
         "shortcut_baseline": _shortcut_baseline(table, arrays["raw"], is_test, seed),
-        "ablations": _ablations(table, arrays["x"], test, members, texture_test, oof, texture_oof, dev, config),
+        "ablations": _ablations(table, arrays["x"][:, 1:], test, lung, texture_test, oof, texture_oof, dev, config),
     }
     log(f"test COVID AUC {metrics['test']['covid_vs_noncovid']['auc']}")
     log(f"test COVID AUC (UCSD only) {metrics['test']['covid_vs_noncovid_ucsd_only']['auc']}")
     log(f"test abnormal AUC {metrics['test']['abnormal_vs_normal']['auc']}")
     md_groups = table.group[table.group.str.startswith("md:")]
     md_fold = {g[3:]: int(folds[np.flatnonzero(dev == i)[0]]) for i, g in md_groups.items()}
-    metrics["series_covid_ct_md"] = _md_series(members, ensemble, texture, md_fold, config, log)
+    metrics["series_covid_ct_md"] = _md_series(body, lung, net, texture, md_fold, config, log)
     return metrics

@@ -6,30 +6,35 @@ import io
 
 import numpy as np
 
-from iasante.ct.model import HEADS
+from iasante.ct.model import HEADS, head_members
 from iasante.ct.predict import CtTriage
 
 TARGET_LAYER = "features.3"  # last residual stage, 8 x 8 at 128 px input
 
 
-def gradcam(model: CtTriage, x: np.ndarray, head: str = "covid") -> np.ndarray:
-    """Grad-CAM of one head for one input ``(1, S, S)`` float32; returns ``(S, S)`` float32 in [0, 1].
+def gradcam(model: CtTriage, x: np.ndarray, head: str = "covid") -> tuple[np.ndarray, np.ndarray]:
+    """Grad-CAM of one head for one input ``(C, S, S)`` float32.
 
     Each member's map (MONAI :class:`~monai.visualize.GradCAM` on its last residual stage, upsampled to the
     input size) is computed on that member's own logit, then the maps are averaged and rescaled to [0, 1].
+
+    Returns:
+        ``(heat (S, S) float32 in [0, 1], view (1, S, S))``: the map and the crop the head's members read.
     """
     import torch
     from monai.visualize import GradCAM
 
     head_index = HEADS.index(head)
-    batch = torch.from_numpy(x[None].astype(np.float32))
+    members, channel = head_members(model.net_, head)
+    view = x[channel : channel + 1]
+    batch = torch.from_numpy(view[None].astype(np.float32))
     maps = []
-    for member in model.net_.members:
+    for member in members:
         cam = GradCAM(nn_module=member, target_layers=TARGET_LAYER)
         maps.append(cam(batch, class_idx=head_index)[0, 0].detach().numpy())
     heat = np.mean(maps, axis=0)
     heat = heat - heat.min()
-    return (heat / heat.max() if heat.max() > 0 else heat).astype(np.float32)
+    return (heat / heat.max() if heat.max() > 0 else heat).astype(np.float32), view
 
 
 def render_overlay(x: np.ndarray, heat: np.ndarray, title: str = "", size_px: int = 320) -> bytes:

@@ -70,6 +70,39 @@ class EnsembleNet(nn.Module):
         return logits * self.scale + self.bias
 
 
+class CascadeNet(nn.Module):
+    """The two stages from two views of the slice: stage 1 (abnormal) from the body-crop ensemble, stage 2
+    (COVID-19) from the lung-crop ensemble, the crop each head scored best with out of fold.
+
+    Shapes: input ``(N, 2, S, S)`` float32 in [0, 1], channel 0 the body crop and channel 1 the lung crop
+    (:func:`iasante.ct.preprocess.to_model_input`); output ``(N, 2)`` calibrated logits (HEADS order).
+    """
+
+    def __init__(self, body: EnsembleNet, lung: EnsembleNet):
+        super().__init__()
+        self.body = body
+        self.lung = lung
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.body(x[:, :1])[:, :1], self.lung(x[:, 1:])[:, 1:]], 1)
+
+
+def head_members(net: nn.Module, head: str) -> tuple[list[CovidTriageNet], int]:
+    """The members whose logit ``head`` is, and the input channel they read (for Grad-CAM)."""
+    if isinstance(net, CascadeNet):
+        view, channel = (net.body, 0) if head == "abnormal" else (net.lung, 1)
+        return list(view.members), channel  # type: ignore[arg-type]
+    return list(net.members), 0  # type: ignore[arg-type]
+
+
+def cascade_of(
+    body: list[CovidTriageNet], lung: list[CovidTriageNet], scale: list[float], bias: list[float]
+) -> CascadeNet:
+    """A :class:`CascadeNet` from fold members and per-head Platt ``scale``/``bias``, in eval mode."""
+    s, b = torch.tensor(scale), torch.tensor(bias)
+    return CascadeNet(EnsembleNet(body, s, b), EnsembleNet(lung, s, b)).eval()
+
+
 @dataclass
 class TriageConfig:
     """What ``config.json`` beside the weights holds: architecture, calibration, decision thresholds."""
@@ -82,10 +115,10 @@ class TriageConfig:
     threshold_abnormal: float = 0.5
     threshold_covid: float = 0.5
     series_top_frac: float = 0.25
-    crop: str = "body"
+    crop: str = "body"  # "body": one body-crop ensemble (1.0.0); "cascade": CascadeNet (body + lung crops)
     stack_coef: list[float] = field(default_factory=list)
     stack_bias: float = 0.0
-    version: str = "1.0.0"
+    version: str = "1.1.0"
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.__dict__, indent=2) + "\n")
@@ -95,10 +128,17 @@ class TriageConfig:
         return cls(**json.loads(path.read_text()))
 
 
-def build_ensemble(state: dict[str, torch.Tensor], config: TriageConfig) -> EnsembleNet:
-    """Rebuild the ensemble from a flat state dict (``members.<i>.…``, ``scale``, ``bias``) in eval mode."""
-    members = [CovidTriageNet(tuple(config.channels)) for _ in range(config.n_members)]
-    net = EnsembleNet(members, torch.tensor(config.platt_scale), torch.tensor(config.platt_bias))
+def build_ensemble(state: dict[str, torch.Tensor], config: TriageConfig) -> nn.Module:
+    """Rebuild the network from a flat state dict in eval mode: a :class:`CascadeNet` (``body.…``, ``lung.…``)
+    when ``config.crop == "cascade"``, else one :class:`EnsembleNet` (``members.<i>.…``, ``scale``, ``bias``)."""
+
+    def members() -> list[CovidTriageNet]:
+        return [CovidTriageNet(tuple(config.channels)) for _ in range(config.n_members)]
+
+    if config.crop == "cascade":
+        net: nn.Module = cascade_of(members(), members(), config.platt_scale, config.platt_bias)
+    else:
+        net = EnsembleNet(members(), torch.tensor(config.platt_scale), torch.tensor(config.platt_bias))
     net.load_state_dict(state)
     return net.eval()
 

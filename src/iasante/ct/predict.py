@@ -78,18 +78,21 @@ class CtTriage:
         self.texture_ = TextureModel.load(texture) if self.config_.stack_coef else None
 
     def input_of(self, slice_01: np.ndarray) -> np.ndarray:
-        """Network input ``(1, S, S)`` float32 in [0, 1] of one lung-window slice ``(H, W)``."""
-        return to_model_input(slice_01, self.config_.input_size_px, crop=self.config_.crop)
+        """Network input ``(C, S, S)`` float32 in [0, 1] of one lung-window slice ``(H, W)``: the body crop
+        (C = 1), or the body and lung crops for a cascade (C = 2, :class:`~iasante.ct.model.CascadeNet`)."""
+        size = self.config_.input_size_px
+        if self.config_.crop == "cascade":
+            return np.concatenate([to_model_input(slice_01, size), to_model_input(slice_01, size, crop="lung")])
+        return to_model_input(slice_01, size)
 
     def inputs(self, series: CtSeries) -> np.ndarray:
-        """Network inputs ``(n_slices, 1, S, S)`` float32 in [0, 1]."""
+        """Network inputs ``(n_slices, C, S, S)`` float32 in [0, 1]."""
         return np.stack([self.input_of(s) for s in series.slices])
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
-        """Calibrated ``(N, 2)`` probabilities (abnormal, covid) for inputs ``(N, 1, S, S)`` float32.
+        """Calibrated ``(N, 2)`` probabilities (abnormal, covid) for inputs ``(N, C, S, S)`` float32.
 
-        With a texture model, the COVID column stacks the CNN and the texture score of the same lung-crop
-        inputs (quantised to uint8 as in training).
+        With a texture model, the COVID column stacks the CNN and the texture score of the lung crop.
         """
         import torch
 
@@ -98,11 +101,11 @@ class CtTriage:
         return sigmoid(stack_covid(np.concatenate(logits), self.texture_scores(x), self.config_))
 
     def texture_scores(self, x: np.ndarray) -> np.ndarray | None:
-        """Texture log-odds ``(N,)`` of inputs ``(N, 1, S, S)`` float32 (quantised to uint8 as in training),
-        or ``None`` without a texture model."""
+        """Texture log-odds ``(N,)`` of the lung crops (last channel of ``x`` ``(N, C, S, S)``, quantised to
+        uint8 as in training), or ``None`` without a texture model."""
         if self.texture_ is None:
             return None
-        return self.texture_.raw_score(texture_features(np.round(x * 255).astype(np.uint8)))
+        return self.texture_.raw_score(texture_features(np.round(x[:, -1:] * 255).astype(np.uint8)))
 
     def predict_series(self, series: CtSeries) -> SeriesResult:
         """Score every slice and take the series call (a single slice is its own series)."""

@@ -91,7 +91,8 @@ def heatmaps(model: Any, series: Any, result: Any, n: int = N_HEATMAPS) -> list[
             f"{series.slice_ids[i][-22:]}  abn {result.slice_p_abnormal[i]:.2f}  "
             f"covid {result.slice_p_covid[i]:.2f}  [{head}]"
         )
-        out.append(render_overlay(x, gradcam(model, x, head), title))
+        heat, view = gradcam(model, x, head)
+        out.append(render_overlay(view, heat, title))
     return out
 
 
