@@ -142,3 +142,12 @@ def test_whole_lof_gene_deletion_is_pvs1_not_2a() -> None:
     hi = GeneHit("TBX1", True, True, True, 9, 9, False)
     both = _codes(Annotation(svtype="DEL", size_bp=10**6, genes=["TBX1", "CEP290"], hi_genes=[hi, lof]))
     assert both["2A"] == 1.0 and "PVS1" not in both  # only the strongest section 2 evidence is kept
+
+
+def test_curated_benign_gain_outranks_the_clinvar_2a_proxy() -> None:
+    """15q11.2 BP1-BP2 duplication: the genes of ClinGen's benign gain region, so no ClinVar-based 2A."""
+    from iasante.lag.resources import load_resources
+
+    dup = pd.DataFrame({"chrom": ["15"], "start": [22750000], "end": [23250000], "svtype": ["DUP"]})
+    codes = _codes(annotate(load_resources(), dup, "GRCh37")[0])
+    assert "2A" not in codes and -1.0 in (codes.get("2C"), codes.get("2D"))

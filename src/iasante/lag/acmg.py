@@ -91,12 +91,12 @@ def _section1(ann: Annotation) -> Criterion:
     return Criterion("1B", -0.60, "no protein-coding gene or known dosage-sensitive element")
 
 
-def _established_regions(ann: Annotation) -> list[str]:
+def _established_regions(ann: Annotation, clinvar: bool = True) -> list[str]:
     """Established pathogenic regions completely overlapped: ClinGen 3 regions and genomic-disorder loci
     (>= GD_COVER covered), and, as AnnotSV does (Geoffroy et al. 2021), pathogenic same-type ClinVar CNVs
-    lying entirely inside the variant."""
+    lying entirely inside the variant (unless ``clinvar`` is False)."""
     regions = [n for n, c in ann.dosage_regions + ann.gd_loci if c >= GD_COVER]
-    if ann.clinvar_path_inside:
+    if clinvar and ann.clinvar_path_inside:
         regions.append(f"{ann.clinvar_path_inside} pathogenic ClinVar CNV(s) inside")
     return regions
 
@@ -180,7 +180,8 @@ def _section2_loss(ann: Annotation) -> list[Criterion]:
 
 def _section2_gain(ann: Annotation) -> list[Criterion]:
     found: list[Criterion] = []
-    regions = _established_regions(ann)
+    # an expert-curated benign gain with the same genes outranks the ClinVar-based 2A proxy
+    regions = _established_regions(ann, clinvar=not ann.benign_same_genes)
     if ann.ts_genes_full or regions:
         found.append(
             Criterion(
