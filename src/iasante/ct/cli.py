@@ -50,7 +50,7 @@ def predict(
 @app.command()
 def train(
     seed: Annotated[int, typer.Option(help="Random seed (split, folds, initialisation, augmentation).")] = 0,
-    folds: Annotated[int, typer.Option(min=2, help="Patient-disjoint CV folds = ensemble members.")] = 5,
+    folds: Annotated[int, typer.Option(min=2, help="Patient-disjoint CV folds = ensemble members per crop.")] = 5,
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs per member.")] = 20,
     out: Annotated[Path | None, typer.Option(help="Weights folder (default: the package's weights/).")] = None,
     cache: Annotated[Path, typer.Option(help="Pre-processed array cache.")] = Path("/tmp/ct_cache"),
