@@ -8,7 +8,7 @@ import numpy as np
 
 from iasante.ct.io import window_hu
 from iasante.ct.model import TriageConfig, stack_covid
-from iasante.ct.preprocess import crop_to_body, crop_to_lungs, lung_box, to_model_input
+from iasante.ct.preprocess import crop_to_body, crop_to_lungs, lung_box, to_model_input, to_model_inputs
 from iasante.ct.texture import TextureModel, texture_features
 from tests.ct.conftest import chest_phantom_hu
 
@@ -24,6 +24,8 @@ def test_lung_box_frames_the_two_lungs() -> None:
     crop = crop_to_lungs(slice_01)
     assert crop.shape[0] == crop.shape[1] and crop.shape[0] < 0.8 * 96
     assert to_model_input(slice_01, 64, crop="lung").shape == (1, 64, 64)
+    both = np.concatenate([to_model_input(slice_01, 64), to_model_input(slice_01, 64, crop="lung")])
+    np.testing.assert_array_equal(to_model_inputs(slice_01, 64), both)
 
 
 def test_no_lungs_falls_back_to_the_body() -> None:

@@ -17,7 +17,7 @@ from iasante.core.errors import ModelNotReadyError
 from iasante.ct.io import CtSeries
 from iasante.ct.metrics import aggregate_series
 from iasante.ct.model import WEIGHTS_DIR, WEIGHTS_FILE, TriageConfig, decide, sigmoid, stack_covid
-from iasante.ct.preprocess import lung_fraction, to_model_input
+from iasante.ct.preprocess import lung_fraction, to_model_input, to_model_inputs
 from iasante.ct.texture import TEXTURE_FILE, TextureModel, texture_features
 
 _lock = threading.Lock()
@@ -80,10 +80,9 @@ class CtTriage:
     def input_of(self, slice_01: np.ndarray) -> np.ndarray:
         """Network input ``(C, S, S)`` float32 in [0, 1] of one lung-window slice ``(H, W)``: the body crop
         (C = 1), or the body and lung crops for a cascade (C = 2, :class:`~iasante.ct.model.CascadeNet`)."""
-        size = self.config_.input_size_px
         if self.config_.crop == "cascade":
-            return np.concatenate([to_model_input(slice_01, size), to_model_input(slice_01, size, crop="lung")])
-        return to_model_input(slice_01, size)
+            return to_model_inputs(slice_01, self.config_.input_size_px)
+        return to_model_input(slice_01, self.config_.input_size_px)
 
     def inputs(self, series: CtSeries) -> np.ndarray:
         """Network inputs ``(n_slices, C, S, S)`` float32 in [0, 1]."""

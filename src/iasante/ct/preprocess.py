@@ -55,9 +55,12 @@ def lung_fraction(slice_01: np.ndarray) -> float:
     return float(((slice_01 < _LUNG_THRESHOLD) & body).sum()) / area
 
 
-def crop_to_body(slice_01: np.ndarray, margin_frac: float = 0.04) -> np.ndarray:
-    """Crop ``(H, W)`` to the body's bounding box plus a margin and pad to a square with zeros (air)."""
-    body = body_mask(slice_01)
+def crop_to_body(slice_01: np.ndarray, margin_frac: float = 0.04, body: np.ndarray | None = None) -> np.ndarray:
+    """Crop ``(H, W)`` to the body's bounding box plus a margin and pad to a square with zeros (air).
+
+    ``body``: :func:`body_mask` of ``slice_01`` when already computed.
+    """
+    body = body_mask(slice_01) if body is None else body
     rows, cols = np.nonzero(body)
     h, w = slice_01.shape
     if rows.size < 0.05 * slice_01.size:
@@ -69,7 +72,7 @@ def crop_to_body(slice_01: np.ndarray, margin_frac: float = 0.04) -> np.ndarray:
     return _pad_square(slice_01[r0:r1, c0:c1])
 
 
-def lung_box(slice_01: np.ndarray) -> tuple[int, int, int, int] | None:
+def lung_box(slice_01: np.ndarray, body: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
     """Bounding box ``(r0, r1, c0, c1)`` (half-open, px) of the lungs of ``(H, W)``, or ``None`` if none found.
 
     Classical segmentation: dark (< -525 HU) regions inside the body outline that do not touch the image
@@ -77,7 +80,8 @@ def lung_box(slice_01: np.ndarray) -> tuple[int, int, int, int] | None:
     a tenth of the largest (both lungs, not bowel gas). Dense consolidation is missed by the mask but lies
     inside the box of the aerated lung around it.
     """
-    dark = ndimage.binary_opening((slice_01 < _LUNG_BOX_THRESHOLD) & body_mask(slice_01), iterations=1)
+    body = body_mask(slice_01) if body is None else body
+    dark = ndimage.binary_opening((slice_01 < _LUNG_BOX_THRESHOLD) & body, iterations=1)
     labels, count = ndimage.label(dark)
     if count == 0:
         return None
@@ -92,15 +96,16 @@ def lung_box(slice_01: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
 
 
-def crop_to_lungs(slice_01: np.ndarray, margin_frac: float = 0.06) -> np.ndarray:
+def crop_to_lungs(slice_01: np.ndarray, margin_frac: float = 0.06, body: np.ndarray | None = None) -> np.ndarray:
     """Crop ``(H, W)`` to the lungs' box plus a margin, pad to a square with zeros; the body crop if no lungs.
 
     Lungs then fill the frame whatever the patient's build or the figure's framing: a large body (more soft
     tissue around small lungs) otherwise reads as disease to a network trained on few scanners.
     """
-    box = lung_box(slice_01)
+    body = body_mask(slice_01) if body is None else body
+    box = lung_box(slice_01, body)
     if box is None:
-        return crop_to_body(slice_01)
+        return crop_to_body(slice_01, body=body)
     r0, r1, c0, c1 = box
     h, w = slice_01.shape
     m = int(margin_frac * max(r1 - r0, c1 - c0))
@@ -121,9 +126,22 @@ def to_model_input(slice_01: np.ndarray, size_px: int = INPUT_SIZE_PX, crop: str
 
     ``crop`` is ``"body"`` (:func:`crop_to_body`) or ``"lung"`` (:func:`crop_to_lungs`).
     """
+    cropper = crop_to_lungs if crop == "lung" else crop_to_body
+    return _resized(cropper(limit_size(slice_01)), size_px)
+
+
+def to_model_inputs(slice_01: np.ndarray, size_px: int = INPUT_SIZE_PX) -> np.ndarray:
+    """Cascade input ``(2, size_px, size_px)`` float32: the body crop and the lung crop of one slice, equal to
+    :func:`to_model_input` with each crop but sharing one size reduction and one body mask (half the cost)."""
+    small = limit_size(slice_01)
+    body = body_mask(small)
+    return np.concatenate(
+        [_resized(crop_to_body(small, body=body), size_px), _resized(crop_to_lungs(small, body=body), size_px)]
+    )
+
+
+def _resized(square: np.ndarray, size_px: int) -> np.ndarray:
     from PIL import Image
 
-    cropper = crop_to_lungs if crop == "lung" else crop_to_body
-    square = cropper(limit_size(slice_01))
     img = Image.fromarray(square.astype(np.float32), mode="F").resize((size_px, size_px), Image.Resampling.BILINEAR)
     return np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)[None]
