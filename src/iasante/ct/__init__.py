@@ -1,8 +1,8 @@
 """ScanCovid-IA: chest CT triage (normal / pathological / COVID-19) from slices, DICOM series, NIfTI.
 
-A two-stage cascade (stage 1 abnormal vs normal lungs, stage 2 COVID-19 vs other) on a calibrated ensemble of
-small MONAI residual CNNs, with series-level aggregation and Grad-CAM. Names load lazily: importing the
-package does not import PyTorch.
+A two-stage cascade (stage 1 abnormal vs normal lungs from body-crop CNNs, stage 2 COVID-19 vs other from
+lung-crop CNNs stacked with a lung-texture model), calibrated ensembles of small MONAI residual CNNs, with
+series-level aggregation and Grad-CAM. Names load lazily: importing the package does not import PyTorch.
 """
 
 from __future__ import annotations

@@ -44,8 +44,9 @@ def system_status() -> dict[str, str]:
         return {"state": "no_model", "detail": str(exc)}
     return {
         "state": "ready",
-        "detail": f"ScanCovid-IA {model.config_.version}: {model.config_.n_members}-model "
-        f"ensemble, {model.config_.input_size_px} px lung-window slices",
+        "detail": f"ScanCovid-IA {model.config_.version}: {model.config_.n_members} CNNs per stage "
+        f"({model.config_.crop} crops){' + texture model' if model.texture_ is not None else ''}, "
+        f"{model.config_.input_size_px} px lung-window slices",
     }
 
 
