@@ -128,7 +128,7 @@ def dock_many(smiles: Sequence[str], workers: int = 1, exhaustiveness: int = EXH
 
     Uses the configured cluster (``IASANTE_DASK_SCHEDULER``) when set, else a local cluster of ``workers``.
     """
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, LocalCluster
 
     scheduler = get_settings().dask_scheduler
     if scheduler:
@@ -137,22 +137,30 @@ def dock_many(smiles: Sequence[str], workers: int = 1, exhaustiveness: int = EXH
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        # Longest jobs first (Vina's search length grows with size and torsions): one late flexible ligand
-        # would otherwise leave the other workers idle at the end.
-        order = sorted(range(len(smiles)), key=lambda i: -_docking_cost(smiles[i]))
-        futures = client.map(dock_record, [smiles[i] for i in order], exhaustiveness=exhaustiveness, seed=seed,
-                             pure=False)
-        index = {f.key: i for i, f in zip(order, futures, strict=True)}
-        results: list[dict[str, Any]] = [{} for _ in smiles]
-        for done, future in enumerate(as_completed(futures), 1):
-            results[index[future.key]] = future.result()
-            if progress:
-                progress(done / len(futures), f"docked {done}/{len(futures)}")
-        return results
+        return dock_on_client(client, smiles, exhaustiveness, seed, progress)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def dock_on_client(client: Any, smiles: Sequence[str], exhaustiveness: int = EXHAUSTIVENESS, seed: int = 0,
+                   progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Dock ligands on an open ``distributed.Client``; results in input order (see :func:`dock_many`)."""
+    from distributed import as_completed
+
+    # Longest jobs first (Vina's search length grows with size and torsions): one late flexible ligand
+    # would otherwise leave the other workers idle at the end.
+    order = sorted(range(len(smiles)), key=lambda i: -_docking_cost(smiles[i]))
+    futures = client.map(dock_record, [smiles[i] for i in order], exhaustiveness=exhaustiveness, seed=seed,
+                         pure=False)
+    index = {f.key: i for i, f in zip(order, futures, strict=True)}
+    results: list[dict[str, Any]] = [{} for _ in smiles]
+    for done, future in enumerate(as_completed(futures), 1):
+        results[index[future.key]] = future.result()
+        if progress:
+            progress(done / len(futures), f"docked {done}/{len(futures)}")
+    return results
 
 
 def write_docking(record: dict[str, Any], out_dir: Path) -> None:
