@@ -43,3 +43,10 @@ def test_reused_vina_engine_docks_like_a_fresh_one() -> None:
     docking.dock(chem.standardise("CC(=O)Nc1ccc(O)cc1", tautomer=False), exhaustiveness=1, seed=3)
     docking._VINA_CACHE.engines.clear()  # fresh receptor and maps
     assert docking.dock(mol, exhaustiveness=1, seed=3).scores_kcal == first.scores_kcal
+
+
+def test_flexible_ligands_are_submitted_first() -> None:
+    from iasante.drugs.service import _docking_cost
+
+    boceprevir = "CC(C)(C)NC(=O)N[C@H](C(=O)N1C[C@H]2[C@@H]([C@H]1C(=O)NC(CC1CCC1)C(=O)C(N)=O)C2(C)C)C(C)(C)C"
+    assert _docking_cost(boceprevir) > _docking_cost("O=C(Nc1cccnc1)c1ccccc1") > _docking_cost("not a smiles") == 0

@@ -63,7 +63,8 @@ def tanimoto_kernel(A: np.ndarray, B: np.ndarray) -> np.ndarray:
         a, b = np.asarray(A[:, cols], np.float32), np.asarray(B[:, cols], np.float32)
         ab = a @ b.T
         out += ab / np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - ab, 1e-9)
-    return out / n_blocks
+    out /= n_blocks
+    return out
 
 
 def tobit_objective(censor: np.ndarray, sigma: float):  # type: ignore[no-untyped-def]
@@ -212,7 +213,8 @@ class PotencyModel:
         p_measurable = ndtr((latent - ASSAY_FLOOR_PIC50) / self.sigma)
         gram = tanimoto_kernel(kernel_features(X), self.svr_x_)
         potency = self.svr_coef_ @ gram.T.astype(np.float64) + self.svr_intercept_[:, None]
-        return potency - self.floor_weight * (1.0 - p_measurable) * (potency - ASSAY_FLOOR_PIC50)
+        combined: np.ndarray = potency - self.floor_weight * (1.0 - p_measurable) * (potency - ASSAY_FLOOR_PIC50)
+        return combined
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Ensemble mean pIC50, float array (n,)."""

@@ -113,13 +113,13 @@ def dock_record(smiles: str, exhaustiveness: int = EXHAUSTIVENESS, seed: int = 0
 
 def _docking_cost(smiles: str) -> int:
     """Vina's own search-length heuristic, heavy atoms + 10 x rotatable bonds (0 for an unreadable SMILES)."""
-    from rdkit.Chem import Lipinski
+    from rdkit.Chem import rdMolDescriptors
 
     try:
         mol = chem.parse_smiles(smiles)
     except InputDataError:
         return 0
-    return int(mol.GetNumHeavyAtoms() + 10 * Lipinski.NumRotatableBonds(mol))
+    return int(mol.GetNumHeavyAtoms() + 10 * rdMolDescriptors.CalcNumRotatableBonds(mol))
 
 
 def dock_many(smiles: Sequence[str], workers: int = 1, exhaustiveness: int = EXHAUSTIVENESS, seed: int = 0,
