@@ -1,11 +1,49 @@
-"""Commands that every system's CLI offers in the same way (``status``, ``demo``), written once."""
+"""What every system's CLI does the same way, written once: ``status`` and ``demo`` commands, and writing a
+contract CSV followed by the per-input errors of a batch."""
 
 from __future__ import annotations
 
+import csv
 import importlib
-from collections.abc import Sequence
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO
 
 import typer
+
+
+def write_rows_then_errors(rows: Iterable[Mapping[str, object]], columns: Sequence[str], out: Path | None,
+                           errors: Sequence[str]) -> None:
+    """Write ``rows`` as CSV with exactly ``columns`` to ``out`` (or stdout), then name each failed input on stderr.
+
+    The file appears whole or not at all (temporary file + rename), so a crash never leaves half a table where an
+    earlier good one was. Exit 2 when some inputs failed: the others are still written.
+    """
+    if out is None:
+        _write_csv(rows, columns, sys.stdout)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "w", newline="") as handle:
+                _write_csv(rows, columns, handle)
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    for error in errors:
+        typer.echo(f"error: {error}", err=True)
+    if errors:
+        raise typer.Exit(2)
+
+
+def _write_csv(rows: Iterable[Mapping[str, object]], columns: Sequence[str], handle: IO[str]) -> None:
+    writer = csv.DictWriter(handle, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 def add_status_command(app: typer.Typer, system: str) -> None:

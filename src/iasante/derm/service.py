@@ -5,13 +5,12 @@ Imports neither FastAPI nor Typer. Heavy modules (ONNX Runtime, LightGBM, PyTorc
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -93,13 +92,6 @@ def predict_files(paths: Sequence[str]) -> tuple[list[dict[str, str]], list[str]
         except InputDataError as exc:
             errors.append(str(exc))
     return rows, errors
-
-
-def write_predictions(rows: list[dict[str, str]], handle: IO[str]) -> None:
-    """Write rows as CSV with the contract columns ``input,p_melanoma,prediction,p_akiec..p_vasc``."""
-    writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
 
 
 def store_analysis(session: Session, data: bytes, filename: str, *, owner: str, patient_id: str | None = None,
