@@ -285,96 +285,23 @@ def _simulate_reads(
     length = sum(len(line) for line in fasta.read_text().splitlines() if not line.startswith(">"))
     pairs = max(1, int(round(coverage * length / (2 * read_bp))))
     r1, r2 = prefix.with_name(prefix.name + "_1.fq"), prefix.with_name(prefix.name + "_2.fq")
+    # wgsim and dwgsim share their error, mutation and fragment model flags
+    shared = ["-r", "0.001", "-R", "0.1", "-d", str(fragment_bp), "-s", str(fragment_bp // 9), "-N", str(pairs),
+              "-1", str(read_bp), "-2", str(read_bp)]
     if simulator == "wgsim":
-        _run(
-            [
-                "wgsim",
-                "-e",
-                "0.002",
-                "-r",
-                "0.001",
-                "-R",
-                "0.1",
-                "-d",
-                str(fragment_bp),
-                "-s",
-                str(fragment_bp // 9),
-                "-N",
-                str(pairs),
-                "-1",
-                str(read_bp),
-                "-2",
-                str(read_bp),
-                "-S",
-                str(seed),
-                str(fasta),
-                str(r1),
-                str(r2),
-            ]
-        )
+        _run(["wgsim", "-e", "0.002", *shared, "-S", str(seed), str(fasta), str(r1), str(r2)])
     elif simulator == "dwgsim":
-        _run(
-            [
-                "dwgsim",
-                "-e",
-                "0.002",
-                "-E",
-                "0.002",
-                "-r",
-                "0.001",
-                "-R",
-                "0.1",
-                "-d",
-                str(fragment_bp),
-                "-s",
-                str(fragment_bp // 9),
-                "-N",
-                str(pairs),
-                "-1",
-                str(read_bp),
-                "-2",
-                str(read_bp),
-                "-z",
-                str(seed),
-                "-y",
-                "0",
-                "-o",
-                "1",
-                "-H",
-                str(fasta),
-                str(prefix),
-            ]
-        )
+        _run(["dwgsim", "-e", "0.002", "-E", "0.002", *shared, "-z", str(seed), "-y", "0", "-o", "1", "-H",
+              str(fasta), str(prefix)])
         prefix.with_name(prefix.name + ".bwa.read1.fastq.gz").rename(r1.with_suffix(".fq.gz"))
         prefix.with_name(prefix.name + ".bwa.read2.fastq.gz").rename(r2.with_suffix(".fq.gz"))
         for path in (r1, r2):
             with gzip.open(path.with_suffix(".fq.gz"), "rb") as src, open(path, "wb") as dst:
                 shutil.copyfileobj(src, dst)
     else:
-        _run(
-            [
-                "art_illumina",
-                "-ss",
-                "HS25",
-                "-i",
-                str(fasta),
-                "-p",
-                "-l",
-                str(read_bp),
-                "-f",
-                f"{coverage:g}",
-                "-m",
-                str(fragment_bp),
-                "-s",
-                str(fragment_bp // 9),
-                "-rs",
-                str(seed),
-                "-na",
-                "-q",
-                "-o",
-                str(prefix.with_name(prefix.name + "_")),
-            ]
-        )
+        _run(["art_illumina", "-ss", "HS25", "-i", str(fasta), "-p", "-l", str(read_bp), "-f", f"{coverage:g}",
+              "-m", str(fragment_bp), "-s", str(fragment_bp // 9), "-rs", str(seed), "-na", "-q",
+              "-o", str(prefix.with_name(prefix.name + "_"))])
         prefix.with_name(prefix.name + "_1.fq").replace(r1)
         prefix.with_name(prefix.name + "_2.fq").replace(r2)
     return r1, r2
