@@ -61,10 +61,13 @@ class PlantedSV:
 
 def read_fasta(path: Path) -> dict[str, str]:
     """Read a (gzipped) FASTA into ``{contig: sequence}`` (upper case); raise InputDataError if malformed."""
-    opener = gzip.open if Path(path).read_bytes()[:2] == b"\x1f\x8b" else open
+    if not Path(path).is_file():
+        raise InputDataError(f"{path}: no such FASTA file")
     contigs: dict[str, list[str]] = {}
     name = None
     try:
+        with open(path, "rb") as probe:
+            opener = gzip.open if probe.read(2) == b"\x1f\x8b" else open
         with opener(path, "rt") as handle:
             for line in handle:
                 line = line.strip()
