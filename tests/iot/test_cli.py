@@ -179,7 +179,10 @@ def test_news2_bad_rows_reported_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     for row, text in ((6, "resp_rate"), (7, "spo2_scale"), (8, "consciousness"), (9, "pulse=500")):
         assert f"v.csv row {row}: " in result.output and text in result.output
-    assert len(pd.read_csv(tmp_path / "s.csv")) == 4  # the good rows are still written
+    scored = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
+    assert scored["bed"].tolist() == ["b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8"]  # every row keeps its place
+    assert scored["news2"].tolist()[:4] == ["0", "19", "4", "1"] and set(scored["news2"].tolist()[4:]) == {""}
+    assert set(scored["risk"].tolist()[4:]) == {""}
 
 
 @pytest.mark.parametrize(

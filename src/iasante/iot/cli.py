@@ -47,7 +47,8 @@ def news2(
     ],
     out: Annotated[Path, typer.Option(help="Output CSV: the input rows plus news2,risk.")],
 ) -> None:
-    """NEWS2 (RCP 2017) of each row; invalid rows are reported on stderr, skipped, and the exit code is 2."""
+    """NEWS2 (RCP 2017) of each row; invalid rows keep their place with news2/risk empty, are reported on stderr,
+    and the exit code is 2."""
     from iasante.iot.scoring import score_vitals_file
 
     written, errors = score_vitals_file(input, out)

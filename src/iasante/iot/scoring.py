@@ -45,26 +45,29 @@ def parse_vital_row(row: dict[str, str]) -> VitalSet:
 
 
 def score_vitals_file(input_path: Path, out_path: Path) -> tuple[int, list[str]]:
-    """Write ``input`` rows plus ``news2,risk`` to ``out_path``; bad rows are reported and left out.
+    """Write every ``input`` row plus ``news2,risk`` to ``out_path``, in input order; a bad row keeps its place with
+    both left empty (so the output lines up with the input) and is reported.
 
     Returns:
-        (rows written, error lines ``"<file> row <n>: <problem>"`` with n the 1-based line in the file).
+        (rows scored, error lines ``"<file> row <n>: <problem>"`` with n the 1-based line in the file).
     """
     frame = read_vitals(input_path)
-    good, news2, risk, errors = [], [], [], []
+    news2: list[int | None] = []
+    risk: list[str | None] = []
+    errors: list[str] = []
     for index, row in enumerate(frame.to_dict(orient="records")):
         try:
             total, band = score_news2(parse_vital_row(row))
         except InputDataError as exc:
             errors.append(f"{input_path} row {index + 2}: {exc}")
-            continue
-        good.append(index)
+            total, band = None, None
         news2.append(total)
         risk.append(band)
-    out = frame.iloc[good].copy()
-    out["news2"], out["risk"] = news2, risk
+    out = frame.copy()
+    out["news2"] = pd.array(news2, dtype="Int64")
+    out["risk"] = risk
     _write_csv(out, out_path)
-    return len(out), errors
+    return len(out) - len(errors), errors
 
 
 def detect_file(
