@@ -77,18 +77,21 @@ def train(
     epochs: Annotated[int, typer.Option(min=1, help="CNN training epochs.")] = 30,
     out: Annotated[Path | None, typer.Option(help="Weights folder (default: the package's weights/).")] = None,
     members: Annotated[int, typer.Option(min=1, help="Networks in the ensemble (seeds seed, seed+100, ...).")] = 1,
+    band_only: Annotated[
+        bool, typer.Option(help="Keep the saved network; refit only the cell-context band model, re-measure.")
+    ] = False,
 ) -> None:
     """Reproduce the committed weights from BioImLab (seeded, CPU); measure single-chromosome metrics."""
     from iasante.karyotype.model import WEIGHTS_DIR
-    from iasante.karyotype.train import run_training
+    from iasante.karyotype.train import run_band_training, run_training
 
-    metrics = run_training(
-        out or WEIGHTS_DIR,
-        epochs=epochs,
-        random_state=seed,
-        members=members,
-        log=lambda line: typer.echo(line, err=True),
-    )
+    def log(line: str) -> None:
+        typer.echo(line, err=True)
+
+    if band_only:
+        metrics = run_band_training(out or WEIGHTS_DIR, random_state=seed, log=log)
+    else:
+        metrics = run_training(out or WEIGHTS_DIR, epochs=epochs, random_state=seed, members=members, log=log)
     typer.echo(json.dumps({k: metrics[k] for k in ("val", "test")}, indent=2))
 
 

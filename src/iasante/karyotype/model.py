@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from iasante.core.errors import ModelNotReadyError
+from iasante.karyotype.cellclass import BAND_MODEL_FILE, BandModel, classify_cell
 from iasante.karyotype.io import CLASSES
 from iasante.karyotype.preprocess import CANVAS_HW, align_chromosome, wrap_deg
 from iasante.karyotype.splitting import CHOOSER_FILE, SplitChooser
@@ -94,6 +95,8 @@ class ChromosomeClassifier:
         meta_: training metadata stored with the weights.
         split_chooser_: the :class:`SplitChooser` that decides cuts of touching objects in metaphases (None
             when the weights folder has none).
+        band_model_: the :class:`~iasante.karyotype.cellclass.BandModel` used by :meth:`predict_cell` (None
+            when the weights folder has none).
 
     Examples:
         >>> clf = ChromosomeClassifier().load()  # doctest: +SKIP
@@ -119,6 +122,8 @@ class ChromosomeClassifier:
         self.meta_: dict[str, Any] = blob.get("meta", {})
         chooser_dir = weights_dir or WEIGHTS_DIR
         self.split_chooser_ = SplitChooser.load(chooser_dir) if (chooser_dir / CHOOSER_FILE).is_file() else None
+        has_band = (chooser_dir / BAND_MODEL_FILE).is_file()
+        self.band_model_ = BandModel.load(chooser_dir) if has_band else None
         return self
 
     def _check(self) -> list[ChromosomeNet]:
@@ -157,18 +162,45 @@ class ChromosomeClassifier:
         single = full[:, :-1] / np.clip(full[:, :-1].sum(1, keepdims=True), 1e-9, None)
         return single, np.concatenate(ups), full[:, -1]
 
-    def predict_images(self, images: list[np.ndarray], dark_on_light: bool | None = None) -> list[Prediction]:
-        """Classify (H, W) single-chromosome images of any rotation and polarity."""
+    def score_images(
+        self, images: list[np.ndarray], dark_on_light: bool | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Align and score (H, W) images.
+
+        Returns:
+            canvases (N, 112, 56), alignment rotations rho (N,) in degrees, proba (N, 24), p_up (N,), p_other (N,).
+        """
         aligned = [align_chromosome(img, dark_on_light) for img in images]
-        if not aligned:
-            return []
-        proba, p_up, _ = self.predict_canvases(np.stack([a[0] for a in aligned]))
+        canvases = np.stack([a[0] for a in aligned])
+        return canvases, np.array([a[1] for a in aligned]), *self.predict_canvases(canvases)
+
+    @staticmethod
+    def _predictions(proba: np.ndarray, labels: np.ndarray, rho: np.ndarray, p_up: np.ndarray) -> list[Prediction]:
         out = []
-        for (_, rho), pr, up in zip(aligned, proba, p_up, strict=True):
-            upright_rotation = rho + (0.0 if up >= 0.5 else 180.0)
-            k = int(np.argmax(pr))
+        for pr, k, r, up in zip(proba, labels, rho, p_up, strict=True):
+            upright_rotation = r + (0.0 if up >= 0.5 else 180.0)
             out.append(Prediction(pr, CLASSES[k], float(pr[k]), float(wrap_deg(-upright_rotation))))
         return out
+
+    def predict_images(self, images: list[np.ndarray], dark_on_light: bool | None = None) -> list[Prediction]:
+        """Classify (H, W) single-chromosome images of any rotation and polarity, each on its own."""
+        if not images:
+            return []
+        _, rho, proba, p_up, _ = self.score_images(images, dark_on_light)
+        return self._predictions(proba, proba.argmax(1), rho, p_up)
+
+    def predict_cell(self, images: list[np.ndarray], dark_on_light: bool | None = None) -> list[Prediction]:
+        """Classify the (H, W) single-chromosome images of one whole cell together (about 46 images).
+
+        Uses the cell's context (sizes relative to the cell, band model, about two of each autosome: see
+        :mod:`.cellclass`); ``proba`` and ``confidence`` are the fused probabilities. Angles are as in
+        :meth:`predict_images`.
+        """
+        if not images:
+            return []
+        canvases, rho, proba, p_up, p_other = self.score_images(images, dark_on_light)
+        labels, fused = classify_cell(canvases, proba, p_up, p_other, self.band_model_)
+        return self._predictions(fused, labels, rho, p_up)
 
     def predict_proba(self, images: list[np.ndarray]) -> np.ndarray:
         """(N, 24) class probabilities for (H, W) single-chromosome images."""

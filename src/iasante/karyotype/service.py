@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -68,29 +69,57 @@ def expand_inputs(paths: Sequence[str]) -> list[str]:
     return out
 
 
+CELL_TOKEN = re.compile(r"cell[_-]?0*(\d+)", re.IGNORECASE)
+"""A cell id in a file name (BioImLab style ``cell012_05a.png``)."""
+
+
+CELL_SIZES = range(40, 51)
+"""Image counts for which a cell's images are classified together (a whole cell, about 46)."""
+
+
+def cell_key(path: str) -> str | None:
+    """Folder + cell id of a single-chromosome file, or None when its name carries no cell id."""
+    match = CELL_TOKEN.search(Path(path).name)
+    return f"{Path(path).parent}/{int(match.group(1))}" if match else None
+
+
 def classify_files(paths: Sequence[str]) -> tuple[list[dict[str, str]], list[str]]:
     """Classify single-chromosome images; a bad one becomes an ``"<input>: <problem>"`` line, the rest go on.
+
+    Images whose names give the same cell id in the same folder (``cell012_*``), 40 to 50 of them, are one
+    whole cell and are classified together (:meth:`ChromosomeClassifier.predict_cell`: sizes relative to the
+    cell, about two of each autosome); any other image is classified on its own. Rows keep the input order.
 
     Returns:
         (CSV rows with :data:`CSV_COLUMNS`, error lines).
     """
     clf = get_classifier()
-    rows, errors = [], []
-    for path in track(expand_inputs(paths), "Classifying chromosomes"):
+    inputs: list[str] = []
+    images: list[Any] = []
+    errors: list[str] = []
+    for path in track(expand_inputs(paths), "Reading chromosomes"):
         try:
-            image = read_gray(path)
+            images.append(read_gray(path))
+            inputs.append(path)
         except InputDataError as exc:
             errors.append(str(exc))
-            continue
-        pred = clf.predict_images([image])[0]
-        rows.append(
-            {
-                "input": path,
-                "chromosome": pred.chromosome,
-                "confidence": f"{pred.confidence:.4f}",
-                "angle_deg": f"{pred.angle_deg:.1f}",
-            }
-        )
+    groups: dict[str, list[int]] = {}
+    for i, path in enumerate(inputs):
+        groups.setdefault(cell_key(path) or "", []).append(i)
+    singles = [i for key, members in groups.items() if not key or len(members) not in CELL_SIZES for i in members]
+    preds: dict[int, Any] = dict(zip(singles, clf.predict_images([images[i] for i in singles]), strict=True))
+    for key, members in groups.items():
+        if key and len(members) in CELL_SIZES:
+            preds.update(zip(members, clf.predict_cell([images[i] for i in members]), strict=True))
+    rows = [
+        {
+            "input": path,
+            "chromosome": preds[i].chromosome,
+            "confidence": f"{preds[i].confidence:.4f}",
+            "angle_deg": f"{preds[i].angle_deg:.1f}",
+        }
+        for i, path in enumerate(inputs)
+    ]
     return rows, errors
 
 
@@ -183,8 +212,9 @@ def store_analysis(
 
 def get_analysis(session: Session, analysis_id: int, *, actor: str, ip: str = "") -> KaryotypeAnalysis:
     """One stored analysis (the read is audited)."""
-    return audit.read_audited(session, KaryotypeAnalysis, analysis_id, resource="karyotype_analysis", actor=actor,
-                              ip=ip)
+    return audit.read_audited(
+        session, KaryotypeAnalysis, analysis_id, resource="karyotype_analysis", actor=actor, ip=ip
+    )
 
 
 def list_analyses(session: Session, limit: int = 50) -> list[KaryotypeAnalysis]:

@@ -31,11 +31,12 @@ from iasante.karyotype.model import (
     update_meta,
 )
 from iasante.karyotype.pipeline import metaphase_scale, score_segments
-from iasante.karyotype.preprocess import align_chromosome, rotate, to_bright_on_dark, wrap_deg
+from iasante.karyotype.preprocess import align_chromosome, to_bright_on_dark
 from iasante.karyotype.segment import Segment, find_segments, neck_split, split_candidates
 from iasante.karyotype.splitting import Piece, SplitChooser, is_doubtful, reading_features
 from iasante.karyotype.synth import KARYOTYPES, Metaphase, junk_examples, synthesize_metaphase, upright_source
 from iasante.karyotype.tilt import raw_frame_study
+from iasante.karyotype.train_band import evaluate_cells, fit_band_model, turned_images
 
 CACHE_DIR = Path("/tmp/karyotype_cache")
 MEMBER_SEED_STEP = 100
@@ -174,17 +175,10 @@ def evaluate_single(clf: ChromosomeClassifier, table: pd.DataFrame, random_state
     Truth angle = random turn - raw principal rotation (the raw crop is p-arm up, so turning it upright takes
     its principal rotation). Also scored against the raw-crop frame (truth = the turn alone), the convention
     in which a BioImLab crop as stored counts as upright: see :mod:`.tilt` for why no model can meet it.
-    Returns metrics with cell-bootstrap 95% CIs and per-image rows.
+    Also scored with each cell classified together (:func:`.train_band.evaluate_cells`). Returns metrics with
+    cell-bootstrap 95% CIs and per-image rows.
     """
-    rng = np.random.default_rng(random_state)
-    images, truth, turns = [], [], []
-    for path in table["path"]:
-        raw = to_bright_on_dark(read_gray(path))
-        _, rho = align_chromosome(raw, dark_on_light=False)
-        turn = float(rng.uniform(-180.0, 180.0))
-        images.append(rotate(np.pad(raw, 4), turn))
-        truth.append(float(wrap_deg(turn - rho)))
-        turns.append(turn)
+    images, truth, turns = turned_images(table, random_state)
     preds = clf.predict_images(images, dark_on_light=False)
     pred_cls = np.array([CLASSES.index(p.chromosome) for p in preds])
     err_cls = (pred_cls != table["y"].to_numpy()).astype(float)
@@ -192,8 +186,10 @@ def evaluate_single(clf: ChromosomeClassifier, table: pd.DataFrame, random_state
     err_ang = angle_error_deg(angles, np.array(truth))
     err_raw = angle_error_deg(angles, np.array(turns))
     cells = table["cell"].to_numpy()
+    by_cell = evaluate_cells(clf, table, random_state)
     return {
         "classif_errors": summarise("ClassifErrors", err_cls, cells),
+        "classif_errors_cell": by_cell["classif_errors_cell"],
         "angle_errors": summarise("AngleError>7.5deg", (err_ang > ANGLE_TOLERANCE_DEG).astype(float), cells),
         "angle_errors_raw_crop_frame": summarise(
             "AngleError>7.5deg (raw-crop frame)", (err_raw > ANGLE_TOLERANCE_DEG).astype(float), cells
@@ -204,6 +200,7 @@ def evaluate_single(clf: ChromosomeClassifier, table: pd.DataFrame, random_state
                 "cell": cells,
                 "truth": table["chromosome"],
                 "pred": [p.chromosome for p in preds],
+                "pred_cell": by_cell["pred_cell"],
                 "confidence": [p.confidence for p in preds],
                 "angle_true": truth,
                 "turn_deg": turns,
@@ -279,7 +276,21 @@ def run_training(
     }
     save_weights(nets, config, meta, out_dir)
     chooser_rows = fit_split_chooser(out_dir, table, sources, split["train"], random_state, log=log)
+    fit_band_model(ChromosomeClassifier().load(out_dir), table, split["train"], random_state).save(out_dir)
+    log("band model fitted on the training cells")
     return {**record_metrics(out_dir, table, split, random_state, log), "split_chooser_readings": chooser_rows}
+
+
+def run_band_training(
+    out_dir: Path = WEIGHTS_DIR, random_state: int = 0, log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Refit only the band model on the saved network's training cells, then re-measure val/test."""
+    torch.set_num_threads(1)
+    table = load_labels()
+    split = ChromosomeClassifier().load(out_dir).meta_["split"]
+    fit_band_model(ChromosomeClassifier().load(out_dir), table, split["train"], random_state).save(out_dir)
+    log("band model fitted on the training cells")
+    return record_metrics(out_dir, table, split, random_state, log)
 
 
 def _reading_is_right(meta: Metaphase, parts: list[Segment], truth_ids: set[int]) -> bool:
