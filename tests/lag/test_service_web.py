@@ -113,7 +113,7 @@ def test_status_index_and_demo(iasante_home: Any, client_as: Any) -> None:
     assert "12 variants (done)" in first
     assert "already loaded" in service.load_demo("admin")
     page = client_as("biologist").get("/lag/")
-    assert page.status_code == 200 and "Demo LAG" in page.text and "ready" in page.text
+    assert page.status_code == 200 and "Demo LAG" in page.text and "prêt" in page.text
 
 
 def test_calling_route_checks_server_files(iasante_home: Any, client_as: Any, tmp_path: Any) -> None:
