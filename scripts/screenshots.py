@@ -16,6 +16,7 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 PAGES = {  # file name → path of the demo case that `iasante demo load` stores first
+    "home": "/",
     "ct_study": "/ct/studies/1",
     "derm_analysis": "/derm/analyses/1",
     "karyotype_analysis": "/karyotype/analyses/1",
@@ -50,7 +51,7 @@ def main() -> None:
         for name, path in PAGES.items():
             page.goto(f"{args.url}{path}")
             page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=name == "home")
             print(f"{name}: {path} → {OUT / f'{name}.png'}")
         browser.close()
 
