@@ -66,10 +66,12 @@ class IntervalIndex:
 
 def overlap_bp(qstart: int, qend: int, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Overlap length in bp of ``[qstart, qend)`` with each interval (0 if disjoint)."""
-    return np.maximum(0, np.minimum(qend, end) - np.maximum(qstart, start))
+    overlap: np.ndarray = np.maximum(0, np.minimum(qend, end) - np.maximum(qstart, start))
+    return overlap
 
 
 def reciprocal_overlap(qstart: int, qend: int, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Reciprocal overlap: overlap / max(query length, interval length), in [0, 1]."""
     length = np.maximum(np.maximum(qend - qstart, end - start), 1)
-    return overlap_bp(qstart, qend, start, end) / length
+    ratio: np.ndarray = overlap_bp(qstart, qend, start, end) / length
+    return ratio

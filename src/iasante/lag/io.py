@@ -87,7 +87,7 @@ def _open_text(path: Path) -> list[str]:
         with path.open("rb") as handle:
             magic = handle.read(2)
         opener = gzip.open if magic == b"\x1f\x8b" else open
-        with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+        with opener(path, "rt", encoding="utf-8") as handle:
             return handle.read().splitlines()
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise InputDataError(f"{path}: cannot be read as text or gzip text ({exc})") from exc

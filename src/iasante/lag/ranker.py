@@ -139,7 +139,7 @@ class CnvRanker:
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """(n,) calibrated probability that the variant is pathogenic/likely pathogenic."""
         raw = self.predict_raw(x)
-        return np.interp(raw, self.calibration_["x"], self.calibration_["y"])
+        return np.asarray(np.interp(raw, self.calibration_["x"], self.calibration_["y"]), dtype=np.float64)
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """(n, n_features) SHAP contributions in log-odds (TreeSHAP); the bias term is dropped."""

@@ -135,7 +135,8 @@ def load_resources() -> Resources:
     cache = folder / f"resources-{fingerprint}.pkl"
     if cache.is_file():
         with cache.open("rb") as handle:
-            return pickle.load(handle)  # noqa: S301 - our own cache file
+            cached: Resources = pickle.load(handle)  # noqa: S301 - our own cache file
+            return cached
     res = _build(root, fingerprint)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # concurrent first runs never share a temp file

@@ -127,6 +127,8 @@ def _check_unseen(source: ModelSource, files: pd.Series, data_dir: Path) -> None
 def score(source: ModelSource, seed: int = 0) -> dict[str, object]:
     """Run the system's CLI on the hidden test images; write the baseline CSV and its summary JSON."""
     data_dir = get_settings().data_dir
+    if data_dir is None:
+        raise SystemExit("no shared data folder: set IASANTE_DATA_DIR")
     folder = DEMO_DIR / source.slug
     test = pd.read_csv(folder / "test_ids.csv", dtype=str)
     _check_unseen(source, test["file"], data_dir)
@@ -157,7 +159,7 @@ def score(source: ModelSource, seed: int = 0) -> dict[str, object]:
         for m in (spec["primary_metric"], *spec["secondary_metrics"])
     }
     version = model_version(source.system)
-    summary = {
+    summary: dict[str, object] = {
         "label": f"IA Santé model ({source.system} v{version})",
         "file": name,
         "system": source.system,
