@@ -116,9 +116,10 @@ class BandModel:
         return np.asarray(self.model_.predict_proba(features))
 
     def save(self, weights_dir: Path) -> Path:
-        """Gzipped pickle into ``weights_dir/band_model.pkl.gz`` (the trees are text: gzip shrinks them ~5x)."""
+        """Gzipped pickle into ``weights_dir/band_model.pkl.gz`` (trees are text: gzip shrinks them; mtime 0 keeps
+        the bytes reproducible)."""
         path = weights_dir / BAND_MODEL_FILE
-        with gzip.open(path, "wb", compresslevel=9) as handle:
+        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as handle:
             pickle.dump(self, handle)
         return path
 

@@ -27,7 +27,7 @@ from iasante.karyotype.db import KaryotypeAnalysis, KaryotypeCorrection
 from iasante.karyotype.io import CLASSES, IMAGE_SUFFIXES, class_index, decode_gray, read_gray
 from iasante.karyotype.preprocess import wrap_deg
 
-MODEL_VERSION = "1.1.0"
+MODEL_VERSION = "1.2.0"
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 CSV_COLUMNS = ["input", "chromosome", "confidence", "angle_deg"]
 UPLOAD_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")

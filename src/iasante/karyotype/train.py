@@ -264,7 +264,7 @@ def run_training(
     config: dict[str, Any] = {}
     meta = {
         "reference_area_px": reference_area_px(table, sources, split["train"], random_state),
-        "version": "1.1.0",
+        "version": "1.2.0",
         "epochs": epochs,
         "members": members,
         "member_seeds": [random_state + MEMBER_SEED_STEP * m for m in range(members)],
