@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from iasante.core.errors import ModelNotReadyError
 from iasante.karyotype.assign import assign_karyotype
 
 BAND_MODEL_FILE = "band_model.pkl.gz"
@@ -127,14 +128,17 @@ class BandModel:
     def load(weights_dir: Path) -> BandModel:
         """Unpickle the committed model (our own file, written by :meth:`save`)."""
         with gzip.open(weights_dir / BAND_MODEL_FILE, "rb") as handle:
-            return pickle.load(handle)  # noqa: S301 - our own weights file
+            model = pickle.load(handle)  # noqa: S301 - our own weights file
+        if not isinstance(model, BandModel):
+            raise ModelNotReadyError(f"{weights_dir / BAND_MODEL_FILE}: not a BandModel")
+        return model
 
 
 def fuse(proba: np.ndarray, band_proba: np.ndarray, weight: float = FUSION_WEIGHT) -> np.ndarray:
     """(N, 24) renormalised exp(log p_network + weight * log p_band)."""
     logit = np.log(np.clip(proba, 1e-6, 1.0)) + weight * np.log(np.clip(band_proba, 1e-6, 1.0))
     out = np.exp(logit - logit.max(1, keepdims=True))
-    return out / out.sum(1, keepdims=True)
+    return np.asarray(out / out.sum(1, keepdims=True))
 
 
 def classify_cell(

@@ -47,13 +47,16 @@ def system_status() -> dict[str, str]:
         meta = get_classifier().meta_
     except ModelNotReadyError as exc:
         return {"state": "no_model", "detail": str(exc)}
-    test = meta.get("metrics", {}).get("single_test", {}).get("classif_errors", {})
+    single = meta.get("metrics", {}).get("single_test", {})
+    test, cell = single.get("classif_errors", {}), single.get("classif_errors_cell", {})
     detail = f"model {MODEL_VERSION}"
     if test:
         detail += (
             f"; ClassifErrors {test['value_pct']}% (95% CI {test['ci95_low_pct']}-{test['ci95_high_pct']}) "
             "on cell-disjoint BioImLab chromosomes"
         )
+    if cell:
+        detail += f", {cell['value_pct']}% with each cell classified together"
     return {"state": "ready", "detail": detail}
 
 
