@@ -18,7 +18,15 @@ from iasante.ct.model import (
     decide,
     head_members,
 )
-from iasante.ct.preprocess import crop_to_body, lung_fraction, to_model_input
+from iasante.ct.preprocess import (
+    AIR_01,
+    TISSUE_01,
+    body_mask,
+    crop_to_body,
+    harmonise_window,
+    lung_fraction,
+    to_model_input,
+)
 from tests.ct.conftest import chest_phantom_hu
 
 
@@ -94,3 +102,17 @@ def test_preprocess_crops_body_and_resizes() -> None:
     assert x.shape == (1, 128, 128) and x.dtype == np.float32 and 0.0 <= x.min() and x.max() <= 1.0
     assert 0.15 < lung_fraction(slice_01) < 0.5
     assert lung_fraction(window_hu(np.full((96, 96), 40.0))) == 0.0
+
+
+def test_harmonise_window_puts_air_and_tissue_where_the_lung_window_does() -> None:
+    hu = np.pad(chest_phantom_hu(96), 20, constant_values=-1000.0)
+    lung_window = window_hu(hu)
+    other = window_hu(hu, (-1000.0, 1100.0))  # a PNG export with air at 0 and muscle near 0.5
+    for slice_01 in (lung_window, other):
+        out = harmonise_window(slice_01, body_mask(slice_01))
+        assert abs(float(np.median(out[hu == -1000.0])) - AIR_01) < 0.01
+        assert abs(float(np.median(out[hu == 40.0])) - TISSUE_01) < 0.01
+    np.testing.assert_allclose(harmonise_window(lung_window, body_mask(lung_window)), lung_window, atol=1e-5)
+    padded = lung_window.copy()
+    padded[:10] = 0.0  # clipped padding outside the scan circle is not taken for air
+    assert abs(float(np.median(harmonise_window(padded, body_mask(padded))[hu == 40.0])) - TISSUE_01) < 0.01

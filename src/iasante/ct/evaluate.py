@@ -100,7 +100,7 @@ def _md_series(
     shipped model, four of whose five members per view saw the patient (a consistency check only).
     """
     from iasante.ct.io import load_input
-    from iasante.ct.preprocess import lung_fraction, to_model_input
+    from iasante.ct.preprocess import lung_fraction, to_model_inputs
     from iasante.ct.train import predict_logits
 
     root = ct_data_dir() / "covid_ct_md"
@@ -115,11 +115,10 @@ def _md_series(
         for kind, slices in inputs.items():
             x = np.stack(
                 [
-                    np.round(to_model_input(s, config.input_size_px, crop=crop) * 255).astype(np.uint8)
+                    np.round(to_model_inputs(s, config.input_size_px, config.harmonise_window) * 255).astype(np.uint8)
                     for s in slices
-                    for crop in ("body", "lung")
                 ]
-            ).reshape(len(slices), 2, config.input_size_px, config.input_size_px)
+            )
             lung_frac = np.array([lung_fraction(s) for s in slices])
             features, k = texture_features(x[:, 1:]), md_fold[patient]
             fold_net = cascade_of([body[k]], [lung[k]], [1.0, 1.0], [0.0, 0.0])

@@ -118,6 +118,7 @@ class TriageConfig:
     crop: str = "body"  # "body": one body-crop ensemble (1.0.0); "cascade": CascadeNet (body + lung crops)
     stack_coef: list[float] = field(default_factory=list)
     stack_bias: float = 0.0
+    harmonise_window: bool = False  # preprocess.harmonise_window on the body crop (1.2.0 on)
     version: str = "1.1.0"
 
     def save(self, path: Path) -> None:

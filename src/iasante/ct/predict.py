@@ -80,9 +80,10 @@ class CtTriage:
     def input_of(self, slice_01: np.ndarray) -> np.ndarray:
         """Network input ``(C, S, S)`` float32 in [0, 1] of one lung-window slice ``(H, W)``: the body crop
         (C = 1), or the body and lung crops for a cascade (C = 2, :class:`~iasante.ct.model.CascadeNet`)."""
+        size, harmonise = self.config_.input_size_px, self.config_.harmonise_window
         if self.config_.crop == "cascade":
-            return to_model_inputs(slice_01, self.config_.input_size_px)
-        return to_model_input(slice_01, self.config_.input_size_px)
+            return to_model_inputs(slice_01, size, harmonise)
+        return to_model_input(slice_01, size, harmonise=harmonise)
 
     def inputs(self, series: CtSeries) -> np.ndarray:
         """Network inputs ``(n_slices, C, S, S)`` float32 in [0, 1]."""

@@ -48,7 +48,7 @@ def prepare_arrays(
     Raw stats (height px, width px, mean, std of the original image) serve the shortcut check only.
     The cache key hashes the path list, size and crop, so a changed catalogue rebuilds it.
     """
-    key = hashlib.sha256(("\n".join(paths) + f"|{size_px}|{crop}").encode()).hexdigest()[:16]
+    key = hashlib.sha256(("\n".join(paths) + f"|{size_px}|{crop}|harmonise_body").encode()).hexdigest()[:16]
     cache = cache_dir / f"ct_inputs_{key}.npz"
     if cache.exists():
         return dict(np.load(cache))
@@ -229,7 +229,8 @@ def finalise(
 
     Stage 1 is scored by the body-crop members and stage 2 by the lung-crop members stacked with the
     texture model: each head from the view that scored it best out of fold (abnormal AUC 0.943 body vs 0.894
-    lung; COVID AUC on UCSD + LUNA16 0.871 body vs 0.883 lung). The texture boosters are fitted here (seconds,
+    lung in 1.1.0, 0.960 with the window-harmonised body crop of 1.2.0; COVID AUC on UCSD + LUNA16 0.871 body
+    vs 0.883 lung). The texture boosters are fitted here (seconds,
     seeded) so that ``--recalibrate-only`` rebuilds them too. Stage 1's threshold is chosen on OOF rows with a
     known normal/abnormal label; stage 2's on OOF rows that are not normal (COVID-19 vs other or unknown
     pathology), as the cascade applies it. The test set is never used to choose anything.
@@ -265,6 +266,8 @@ def finalise(
         crop="cascade",
         stack_coef=[round(float(c), 6) for c in stacker.coef_[0]],
         stack_bias=round(float(stacker.intercept_[0]), 6),
+        harmonise_window=True,
+        version="1.2.0",
     )
     p_oof = sigmoid(stack_covid(calibrated, texture_oof[dev], config))
     known, stage2 = y[dev, 0] >= 0, y[dev, 0] != 0
