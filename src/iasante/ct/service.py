@@ -5,13 +5,12 @@ Imports neither FastAPI nor Typer; PyTorch loads only when a model is first need
 
 from __future__ import annotations
 
-import csv
 import io
 import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -96,12 +95,6 @@ def heatmaps(model: Any, series: Any, result: Any, n: int = N_HEATMAPS) -> list[
         out.append(render_overlay(view, heat, title))
     return out
 
-
-def write_predictions(rows: list[dict[str, object]], handle: IO[str]) -> None:
-    """CSV with the contract columns ``input,p_abnormal,p_covid,prediction``."""
-    writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
 
 
 def create_study(

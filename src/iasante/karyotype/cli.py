@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from iasante.core.cli_common import add_demo_command, add_status_command
+from iasante.core.cli_common import add_demo_command, add_status_command, write_rows_then_errors
 from iasante.core.models import Role
 
 app = typer.Typer(
@@ -31,16 +30,7 @@ def classify(
     from iasante.karyotype import service
 
     rows, errors = service.classify_files(paths)
-    if out is None:
-        service.write_predictions(rows, sys.stdout)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", newline="") as handle:
-            service.write_predictions(rows, handle)
-    for error in errors:
-        typer.echo(f"error: {error}", err=True)
-    if errors:
-        raise typer.Exit(2)
+    write_rows_then_errors(rows, service.CSV_COLUMNS, out, errors)
 
 
 @app.command()

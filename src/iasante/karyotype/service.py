@@ -5,13 +5,12 @@ Imports neither FastAPI nor Typer; PyTorch loads with the classifier, on first u
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -125,12 +124,6 @@ def classify_files(paths: Sequence[str]) -> tuple[list[dict[str, str]], list[str
     ]
     return rows, errors
 
-
-def write_predictions(rows: list[dict[str, str]], handle: IO[str]) -> None:
-    """CSV with the contract columns ``input,chromosome,confidence,angle_deg``."""
-    writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
 
 
 def analyze_file(path: str, out_dir: Path) -> dict[str, Any]:
